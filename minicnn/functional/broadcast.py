@@ -1,0 +1,77 @@
+"""Broadcasting and its adjoint, reducing a gradient back to an input's shape.
+
+When `x` of shape (3, 1) is broadcast to (2, 3, 4) in a forward pass, each element of `x`
+is used 2 * 4 times, so its gradient is the sum of the output gradient over the broadcast
+axes: `sum_to(gy, (3, 1))`. Every binary op's backward ends with that reduction.
+"""
+from ..autograd import Function
+from ..backend import array_module
+
+__all__ = ["broadcast_to", "expand", "sum_to"]
+
+
+def broadcast_shapes(op, *shapes, names=("input", "other")):
+    """The broadcast shape, or an error naming the op and the arguments that disagree."""
+    result = []
+    for sizes in _right_aligned(shapes):
+        distinct = {s for s in sizes if s != 1}
+        if len(distinct) > 1:
+            described = " and ".join(f"'{name}' {tuple(shape)}" for name, shape in zip(names, shapes))
+            raise ValueError(f"{op}: shapes cannot be broadcast together: {described}")
+        result.append(distinct.pop() if distinct else 1)
+    return tuple(result)
+
+
+def _right_aligned(shapes):
+    ndim = max((len(s) for s in shapes), default=0)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    return zip(*padded)
+
+
+class BroadcastTo(Function):
+    """y = x broadcast to `shape`.   dL/dx = sum_to(dL/dy, x.shape)."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        broadcast_shapes("broadcast_to", x.shape, self.shape, names=("input", "shape"))
+        return array_module(x).broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return sum_to(gy, self.inputs[0].shape)
+
+
+class SumTo(Function):
+    """y = x summed over the axes that broadcasting to x.shape would add.   dL/dx = broadcast_to(dL/dy, x.shape)."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return reduce_to_shape(x, self.shape)
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.inputs[0].shape)
+
+
+def reduce_to_shape(array, shape):
+    """Sum `array` over leading extra axes and over axes where `shape` has size 1."""
+    extra = array.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, size in enumerate(shape) if size == 1 and array.shape[extra + i] != 1)
+    summed = array.sum(axis=axes, keepdims=True) if axes else array
+    return summed.reshape(shape)
+
+
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    return x if x.shape == shape else BroadcastTo(shape)(x)
+
+
+def sum_to(x, shape):
+    shape = tuple(shape)
+    return x if x.shape == shape else SumTo(shape)(x)
+
+
+expand = broadcast_to
