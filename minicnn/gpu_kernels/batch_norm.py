@@ -1,0 +1,40 @@
+"""Batch-norm statistics and backward on the GPU (kernels/batch_norm.cu).
+
+Data of shape (N, C, *) is treated as C channels of N * L values, L the product of the
+trailing dimensions. The reductions launch one block of 256 threads per channel.
+"""
+import math
+
+from ..backend import array_module
+from ..backend.cuda_kernels import THREADS_PER_BLOCK, get_kernel, int32, launch
+
+
+def _layout(x):
+    return int32(x.shape[0]), int32(x.shape[1]), int32(math.prod(x.shape[2:]))
+
+
+def batch_norm_stats(x):
+    """Per-channel mean and biased variance of x (N, C, *)."""
+    cupy = array_module(x)
+    x = cupy.ascontiguousarray(x)
+    mean = cupy.empty(x.shape[1], dtype=x.dtype)
+    var = cupy.empty(x.shape[1], dtype=x.dtype)
+    launch(get_kernel("batch_norm", "batch_norm_stats", x.dtype), 0, x, mean, var, *_layout(x),
+           grid=x.shape[1])
+    return mean, var
+
+
+def batch_norm_backward(gy, x, mean, invstd, weight):
+    """Returns (grad_input, grad_weight, grad_bias) of y = (x - mean) * invstd * weight + bias."""
+    cupy = array_module(x)
+    gy, x = cupy.ascontiguousarray(gy), cupy.ascontiguousarray(x)
+    channels = x.shape[1]
+    sum_gy = cupy.empty(channels, dtype=x.dtype)
+    sum_gy_xhat = cupy.empty(channels, dtype=x.dtype)
+    launch(get_kernel("batch_norm", "batch_norm_backward_reduce", x.dtype), 0, gy, x, mean,
+           invstd, sum_gy, sum_gy_xhat, *_layout(x), grid=channels, block=THREADS_PER_BLOCK)
+    gx = cupy.empty_like(x)
+    weight_pointer = cupy.ascontiguousarray(weight) if weight is not None else 0
+    launch(get_kernel("batch_norm", "batch_norm_backward_input", x.dtype), x.size, gy, x, mean,
+           invstd, weight_pointer, sum_gy, sum_gy_xhat, gx, *_layout(x))
+    return gx, sum_gy_xhat, sum_gy
