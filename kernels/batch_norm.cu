@@ -77,7 +77,7 @@ __global__ void batch_norm_backward_input(const T* __restrict__ gy, const T* __r
          index += (long long)blockDim.x * gridDim.x) {
         const int c = (index / length) % channels;
         const T xhat = (x[index] - mean[c]) * invstd[c];
-        const T scale = (weight ? weight[c] : T(1)) * invstd[c];
+        const T scale = weight[c] * invstd[c];
         gx[index] = scale * (gy[index] - sum_gy[c] / count - xhat * sum_gy_xhat[c] / count);
     }
 }

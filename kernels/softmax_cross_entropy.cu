@@ -20,7 +20,7 @@ __global__ void softmax_cross_entropy_forward(const T* __restrict__ logits, cons
         lse[n] = log_sum_exp;
         const long long t = target[n];
         loss[n] = t == ignore_index ? T(0)
-                : (class_weight ? class_weight[t] : T(1)) * (log_sum_exp - row[t]);
+                : class_weight[t] * (log_sum_exp - row[t]);
     }
 }
 
@@ -36,7 +36,7 @@ __global__ void softmax_cross_entropy_backward(const T* __restrict__ logits, con
         const int n = index / classes, j = index % classes;
         const long long t = target[n];
         if (t == ignore_index) { grad_logits[index] = T(0); continue; }
-        const T weight = class_weight ? class_weight[t] : T(1);
+        const T weight = class_weight[t];
         const T softmax = exp(logits[index] - lse[n]);
         grad_logits[index] = grad_loss[n] * weight * (softmax - (j == t ? T(1) : T(0)));
     }

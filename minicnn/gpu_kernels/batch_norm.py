@@ -34,7 +34,7 @@ def batch_norm_backward(gy, x, mean, invstd, weight):
     launch(get_kernel("batch_norm", "batch_norm_backward_reduce", x.dtype), 0, gy, x, mean,
            invstd, sum_gy, sum_gy_xhat, *_layout(x), grid=channels, block=THREADS_PER_BLOCK)
     gx = cupy.empty_like(x)
-    weight_pointer = cupy.ascontiguousarray(weight) if weight is not None else 0
+    weight = cupy.ones(channels, dtype=x.dtype) if weight is None else cupy.ascontiguousarray(weight)
     launch(get_kernel("batch_norm", "batch_norm_backward_input", x.dtype), x.size, gy, x, mean,
-           invstd, weight_pointer, sum_gy, sum_gy_xhat, gx, *_layout(x))
+           invstd, weight, sum_gy, sum_gy_xhat, gx, *_layout(x))
     return gx, sum_gy_xhat, sum_gy

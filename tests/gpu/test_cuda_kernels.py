@@ -1,0 +1,90 @@
+"""The CUDA kernel sources ship with the package, compile, and agree with NumPy.
+
+Tests that need a GPU use the `gpu` marker and skip with a reason where none is present.
+"""
+import numpy
+import pytest
+
+import minicnn
+from minicnn.backend import cuda_kernels
+from minicnn.backend.device import cuda_is_available
+
+FAMILIES = ("im2col", "pool", "upsample", "batch_norm", "softmax_cross_entropy", "optim")
+needs_gpu = pytest.mark.skipif(not cuda_is_available(), reason="CUDA is not available (needs CuPy and an NVIDIA GPU)")
+
+
+def test_kernel_sources_are_installed_with_the_package():
+    for family in FAMILIES:
+        source = cuda_kernels.KERNEL_DIR / f"{family}.cu"
+        assert source.is_file(), f"{source} missing: kernels/ must be package data"
+        assert cuda_kernels._TEMPLATE_KERNEL.findall(source.read_text())
+
+
+def test_asking_for_cuda_without_a_gpu_explains_how_to_install():
+    if cuda_is_available():
+        pytest.skip("a GPU is present")
+    assert minicnn.cuda.is_available() is False
+    with pytest.raises(RuntimeError, match=r'pip install -e "\.\[gpu\]"'):
+        minicnn.zeros(2, device="cuda")
+
+
+@pytest.mark.gpu
+@needs_gpu
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_kernel_compiles_for_float_and_double(family):
+    source = (cuda_kernels.KERNEL_DIR / f"{family}.cu").read_text()
+    for name in cuda_kernels._TEMPLATE_KERNEL.findall(source):
+        for dtype in (numpy.float32, numpy.float64):
+            assert cuda_kernels.get_kernel(family, name, dtype) is not None
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_col2im_is_the_adjoint_of_im2col():
+    import cupy
+    from minicnn.gpu_kernels.conv import col2im, im2col
+    rng = numpy.random.default_rng(0)
+    x = cupy.asarray(rng.standard_normal((2, 3, 7, 6)))
+    geometry = dict(kernel=(3, 2), stride=(2, 1), padding=(1, 1), dilation=(2, 1))
+    out_size = ((7 + 2 - 2 * 2 - 1) // 2 + 1, (6 + 2 - 1 - 1) // 1 + 1)
+    col = im2col(x, out_size=out_size, **geometry)
+    c = cupy.asarray(rng.standard_normal(col.shape))
+    left = float((col * c).sum())
+    right = float((x * col2im(c, x.shape, out_size=out_size, **geometry)).sum())
+    assert abs(left - right) < 1e-10 * max(1.0, abs(left))
+
+
+@pytest.mark.gpu
+@needs_gpu
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_fused_sgd_momentum_matches_the_formula(nesterov):
+    import cupy
+    from minicnn.gpu_kernels.optim import sgd_momentum_update
+    rng = numpy.random.default_rng(1)
+    p, g, buf = (rng.standard_normal(50) for _ in range(3))
+    lr, momentum, dampening, decay = 0.1, 0.9, 0.1, 0.01
+    gpu = [cupy.asarray(a) for a in (p, g, buf)]
+    sgd_momentum_update(*gpu, lr, momentum, dampening, decay, nesterov, first_step=False)
+    d = g + decay * p
+    b = momentum * buf + (1 - dampening) * d
+    expected = p - lr * (d + momentum * b if nesterov else b)
+    numpy.testing.assert_allclose(gpu[0].get(), expected, rtol=1e-12)
+    numpy.testing.assert_allclose(gpu[2].get(), b, rtol=1e-12)
+
+
+@pytest.mark.gpu
+@needs_gpu
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_fused_adam_matches_the_formula(decoupled):
+    import cupy
+    from minicnn.gpu_kernels.optim import adam_update
+    rng = numpy.random.default_rng(2)
+    p, g = rng.standard_normal(40), rng.standard_normal(40)
+    m, v = rng.standard_normal(40), rng.random(40)
+    lr, b1, b2, eps, decay, step = 1e-2, 0.9, 0.999, 1e-8, 0.05, 3
+    gpu = [cupy.asarray(a) for a in (p, g, m, v)]
+    adam_update(*gpu, step, lr, b1, b2, eps, decay, decoupled)
+    q, d = (p * (1 - lr * decay), g) if decoupled else (p, g + decay * p)
+    m2, v2 = b1 * m + (1 - b1) * d, b2 * v + (1 - b2) * d * d
+    expected = q - lr / (1 - b1 ** step) * m2 / (numpy.sqrt(v2) / numpy.sqrt(1 - b2 ** step) + eps)
+    numpy.testing.assert_allclose(gpu[0].get(), expected, rtol=1e-12)
