@@ -174,8 +174,10 @@ def as_array(data, dtype=None, like=None):
         array = xp.asarray(data)
     else:
         array = xp.asarray(numpy.asarray(data))
-        if array.dtype == numpy.float64:
-            array = array.astype(get_default_dtype())
+        if dtype is None and array.dtype == numpy.float64:
+            # Convert straight to an asked-for dtype: a detour through float32 would round
+            # 0.1 to 0.10000000149 even when float64 was asked for.
+            dtype = get_default_dtype()
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array
