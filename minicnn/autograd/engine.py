@@ -11,8 +11,12 @@ from .mode import enable_grad, no_grad
 from .tensor import Tensor, as_array
 
 
-def backward(outputs, grad_outputs, retain_graph=False, create_graph=False):
-    """Accumulate the gradient of `outputs` into the `.grad` of every leaf that requires it."""
+def backward(outputs, grad_outputs, retain_graph=None, create_graph=False):
+    """Accumulate the gradient of `outputs` into the `.grad` of every leaf that requires it.
+
+    retain_graph defaults to create_graph, as in PyTorch: a graph built from the backward
+    pass refers to the forward graph, so that must stay alive for it to be differentiated.
+    """
     _run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, allow_unused=True)
 
 
@@ -29,8 +33,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = [inputs] if single_input else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    if retain_graph is None:
-        retain_graph = create_graph
     for position, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"grad: input {position} (shape {x.shape}) does not require grad")
@@ -38,6 +40,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _run(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused):
+    if retain_graph is None:
+        retain_graph = create_graph
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"backward: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
     grads = {}          # id(tensor) -> (tensor, accumulated gradient)

@@ -74,7 +74,7 @@ class Tensor:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.engine)."""
         from .engine import backward
         backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)
