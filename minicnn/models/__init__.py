@@ -1,0 +1,38 @@
+"""minicnn.models: ready-made networks, and `get_model(name)` to build one by name.
+
+    mlp.py      MLP                  multilayer perceptron (MNIST baseline)
+    lenet.py    LeNet5               LeNet-5 for 28x28 digits
+    vgg.py      VGGSmall             VGG-style network for 32x32 images
+    resnet.py   CifarResNet          ResNet-20/32/44/56/110 of He et al. 2016, section 4.2
+"""
+from functools import partial
+
+from .lenet import LeNet5
+from .mlp import MLP
+from .resnet import BasicBlock, CifarResNet, PadShortcut, resnet20, resnet_tiny
+from .vgg import VGGSmall
+
+MODELS = {
+    "mlp": MLP,
+    "lenet5": LeNet5,
+    "lenet": LeNet5,
+    "vgg_small": VGGSmall,
+    "resnet20": resnet20,
+    "resnet32": partial(CifarResNet, 32),
+    "resnet44": partial(CifarResNet, 44),
+    "resnet56": partial(CifarResNet, 56),
+    "resnet110": partial(CifarResNet, 110),
+    "resnet_tiny": resnet_tiny,
+}
+
+
+def get_model(name, **kwargs):
+    """Build a model by name: get_model("lenet5", num_classes=10)."""
+    if name not in MODELS:
+        raise ValueError(f"get_model: unknown model {name!r}; valid names are "
+                         f"{', '.join(sorted(MODELS))}")
+    return MODELS[name](**kwargs)
+
+
+__all__ = ["BasicBlock", "CifarResNet", "LeNet5", "MLP", "MODELS", "PadShortcut", "VGGSmall",
+           "get_model", "resnet20", "resnet_tiny"]

@@ -1,0 +1,101 @@
+"""Convolution layers: Conv1d, Conv2d and ConvTranspose2d, holding the weights for
+`functional.conv1d / conv2d / conv_transpose2d`, which do the work (im2col + matmul)."""
+from .. import functional as F
+from .checks import check_input
+from .init import default_init_
+from .module import Module
+from .parameter import empty_parameter
+
+
+def _tuple(value, n):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+class _ConvNd(Module):
+    """Shared by every convolution: arguments stored as tuples (as PyTorch does), weights
+    of shape (out_channels, in_channels / groups, *kernel_size), PyTorch's default init."""
+    dims = 2
+    transposed = False
+    spatial_names = ("H", "W")
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, output_padding=0):
+        super().__init__()
+        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups:
+                raise ValueError(f"{type(self).__name__}: {name}={channels} must be divisible "
+                                 f"by groups={groups}")
+        n = self.dims
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride = _tuple(kernel_size, n), _tuple(stride, n)
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
+        self.dilation, self.output_padding = _tuple(dilation, n), _tuple(output_padding, n)
+        # A transposed convolution maps out -> in in its forward's adjoint, hence the swap.
+        channels = ((in_channels, out_channels // groups) if self.transposed
+                    else (out_channels, in_channels // groups))
+        self.weight = empty_parameter(*channels, *self.kernel_size)
+        self.bias = empty_parameter(out_channels) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        default_init_(self.weight, self.bias)
+
+    def check(self, x):
+        check_input(self, x, ("N", self.in_channels) + self.spatial_names)
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={_short(self.kernel_size)}"
+        defaults = (("stride", 1), ("padding", 0), ("output_padding", 0), ("dilation", 1))
+        for name, default in defaults:
+            value = getattr(self, name)
+            if value != _tuple(default, self.dims):
+                text += f", {name}={_short(value)!r}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+def _short(value):
+    """(5, 5) prints as 5; (3, 1) stays a tuple; 'same' stays a string."""
+    if isinstance(value, tuple) and len(set(value)) == 1:
+        return value[0]
+    return value
+
+
+class Conv1d(_ConvNd):
+    """(N, in_channels, L) -> (N, out_channels, L_out) with
+    L_out = floor((L + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1."""
+    dims = 1
+    spatial_names = ("L",)
+
+    def forward(self, x):
+        self.check(x)
+        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class Conv2d(_ConvNd):
+    """(N, in_channels, H, W) -> (N, out_channels, H_out, W_out) with, per spatial axis,
+    H_out = floor((H + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1."""
+
+    def forward(self, x):
+        self.check(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """The adjoint of Conv2d, used to upsample: (N, in_channels, H, W) -> (N, out_channels,
+    H_out, W_out) with H_out = (H - 1) stride - 2 padding + dilation (kernel_size - 1)
+    + output_padding + 1. weight: (in_channels, out_channels / groups, kH, kW)."""
+    transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, output_padding)
+
+    def forward(self, x):
+        self.check(x)
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
