@@ -4,12 +4,18 @@ Measured on a 2-core machine: serial Numba kernels compiled with nogil=True, eac
 taking a slice of the batch, beat multithreaded BLAS and Numba's own parallel=True loops;
 OpenMP threads spinning beside BLAS threads made convolutions up to 9x slower. So the
 kernels here are serial, and parallelism comes from this one pool of Python threads,
-which the kernels run in without holding the GIL.
+which the kernels run in without holding the GIL. While the pool runs, BLAS is held to one
+thread per caller (threadpoolctl), so a GEMM inside a kernel never spawns threads of its own
+that would fight the pool's for the same cores.
 """
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from threadpoolctl import ThreadpoolController
+
 _pool = None
+_blas = None
 _threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
@@ -28,20 +34,36 @@ def set_num_threads(count):
         _pool = None
 
 
+@contextlib.contextmanager
+def blas_threads(count):
+    """Limit every loaded BLAS library (NumPy's, SciPy's, the one Numba's np.dot calls) to
+    `count` threads inside the block, and restore the previous setting after it."""
+    global _blas
+    if _blas is None:
+        # Finding the loaded libraries walks the process's shared objects (about a
+        # millisecond), so it is done once; modules that call BLAS are imported before.
+        _blas = ThreadpoolController()
+    with _blas.limit(limits=count, user_api="blas"):
+        yield
+
+
 def parallel_for(function, count, min_chunk=1):
     """Call function(start, stop) over [0, count) in up to num_threads() contiguous chunks.
 
     `function` must release the GIL (a Numba kernel with nogil=True, or a NumPy call on
-    large arrays) for the threads to run at the same time.
+    large arrays) for the threads to run at the same time. BLAS runs single-threaded
+    inside, since the parallelism is the pool's.
     """
     global _pool
     chunks = min(_threads, max(1, count // max(1, min_chunk)))
-    if chunks <= 1:
-        function(0, count)
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="minicnn")
-    bounds = [count * k // chunks for k in range(chunks + 1)]
-    futures = [_pool.submit(function, start, stop) for start, stop in zip(bounds, bounds[1:]) if stop > start]
-    for future in futures:
-        future.result()
+    with blas_threads(1):
+        if chunks <= 1:
+            function(0, count)
+            return
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="minicnn")
+        bounds = [count * k // chunks for k in range(chunks + 1)]
+        futures = [_pool.submit(function, start, stop)
+                   for start, stop in zip(bounds, bounds[1:]) if stop > start]
+        for future in futures:
+            future.result()

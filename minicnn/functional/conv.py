@@ -1,1 +1,290 @@
-__all__ = []
+"""Convolutions: conv1d, conv2d, conv_transpose2d, as three mutually adjoint Functions.
+
+A convolution layer (a cross-correlation, as in PyTorch) is bilinear in input and weight,
+and all its derivatives are again correlations with the same index geometry
+(minicnn/cpu_kernels/conv_geometry.py):
+
+    Conv:            y  = x (*) w                       (N, C, H, W) -> (N, O, out_h, out_w)
+    ConvTranspose:   x' = the adjoint of (*) w applied to y'   (N, O, out_h, out_w) -> (N, C, H, W)
+    ConvWeightGrad:  gw = the correlation of x with gy  (the weight's gradient)
+
+Each Function's backward is built from the other two, so gradients of gradients (and
+gradgradcheck) work: d(Conv)/dx = ConvTranspose(gy, w), d(Conv)/dw = ConvWeightGrad(x, gy),
+d(ConvTranspose)/dy' = Conv(gy, w), and so on round the triangle. conv1d is conv2d on
+inputs of height 1. The arrays are computed by one of two kernels (set_conv_algorithm):
+'im2col' (stride tricks + one GEMM per group; also the GPU path) or 'numba' (per-sample
+im2col/col2im in Numba, batch split across threads); 'auto' times both once per shape.
+"""
+import time
+
+from ..autograd import Function
+from ..backend import array_module, is_cupy_array
+from ..cpu_kernels import conv_numba, im2col
+from ..cpu_kernels.conv_geometry import ConvGeometry, correlation_size
+from ..cpu_kernels.threads import num_threads
+
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "set_conv_algorithm"]
+nondifferentiable = ("set_conv_algorithm",)
+
+_KERNELS = {"im2col": im2col, "numba": conv_numba}
+_algorithm = "auto"
+_fastest = {}   # (kernel op, geometry, shapes, dtype, threads) -> name of the faster kernel
+
+
+def set_conv_algorithm(name):
+    """Choose the CPU convolution kernels: 'im2col', 'numba', or 'auto' (time both per shape)."""
+    global _algorithm
+    if name not in ("auto",) + tuple(_KERNELS):
+        raise ValueError(f"set_conv_algorithm: expected 'im2col', 'numba' or 'auto', got {name!r}")
+    _algorithm = name
+
+
+def _run(op, geometry, *arrays):
+    """Call kernel function `op` (forward, input_grad, weight_grad) of the chosen algorithm.
+
+    CuPy arrays always take the im2col path, whose code is written for both array modules.
+    """
+    if is_cupy_array(arrays[0]):
+        return getattr(im2col, op)(*arrays, geometry)
+    if _algorithm != "auto":
+        return getattr(_KERNELS[_algorithm], op)(*arrays, geometry)
+    key = (op, geometry, tuple(a.shape for a in arrays), arrays[0].dtype, num_threads())
+    if key in _fastest:
+        return getattr(_KERNELS[_fastest[key]], op)(*arrays, geometry)
+    timings = {}
+    for name, kernel in _KERNELS.items():
+        getattr(kernel, op)(*arrays, geometry)    # the first call may compile or warm caches
+        start = time.perf_counter()
+        result = getattr(kernel, op)(*arrays, geometry)
+        timings[name] = time.perf_counter() - start
+    _fastest[key] = min(timings, key=timings.get)
+    return result
+
+
+def _planar(array):
+    """View a 1-d signal (N, C, L) as an image of height 1 (N, C, 1, L); images pass through."""
+    return array if array.ndim == 4 else array.reshape(array.shape[:2] + (1,) + array.shape[2:])
+
+
+def _like(array, ndim):
+    """Undo _planar: drop the height-1 axis again when the op's tensors are 1-d signals."""
+    return array if ndim == 4 else array.reshape(array.shape[:2] + array.shape[3:])
+
+
+def _add_bias(y, b):
+    if b is not None:
+        y += b.reshape((1, -1) + (1,) * (y.ndim - 2))
+    return y
+
+
+class Conv(Function):
+    """y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] x_padded[n, g c, oh s + i d, ow s + j d].
+
+    x (N, C, H, W) or (N, C, L); w (O, C / groups, kh, kw) or (O, C / groups, k); b (O,) or None.
+    dL/dx = ConvTranspose(dL/dy, w),  dL/dw = ConvWeightGrad(x, dL/dy),  dL/db = dL/dy summed
+    over every axis but the channels.
+    """
+
+    def __init__(self, geometry):
+        self.geometry = geometry
+
+    def forward(self, x, w, b=None):
+        y = _run("forward", self.geometry, _planar(x), _planar(w))
+        return _add_bias(_like(y, x.ndim), b)
+
+    def backward(self, gy):
+        x, w, b = (self.inputs + [None])[:3]   # called without a bias from other backwards
+        gx = ConvTranspose(self.geometry)(gy, w) if x.requires_grad else None
+        gw = ConvWeightGrad(self.geometry, w.shape)(x, gy) if w.requires_grad else None
+        gb = ChannelSum()(gy) if b is not None and b.requires_grad else None
+        return (gx, gw, gb)[:len(self.inputs)]
+
+
+class ConvTranspose(Function):
+    """x = b + the adjoint of Conv's map x -> y, applied to y: every y[n, o, oh, ow] is spread
+    back over the window it would have been computed from, weighted by w[o, c, i, j].
+
+    y (N, O, out_h, out_w) -> (N, C, H, W) with w (O, C / groups, kh, kw), b (C,) or None.
+    dL/dy = Conv(dL/dx, w),  dL/dw = ConvWeightGrad(dL/dx, y),  dL/db = channel sum of dL/dx.
+    """
+
+    def __init__(self, geometry):
+        self.geometry = geometry
+
+    def forward(self, y, w, b=None):
+        x = _run("input_grad", self.geometry, _planar(y), _planar(w))
+        return _add_bias(_like(x, y.ndim), b)
+
+    def backward(self, gx):
+        y, w, b = (self.inputs + [None])[:3]
+        gy = Conv(self.geometry)(gx, w) if y.requires_grad else None
+        gw = ConvWeightGrad(self.geometry, w.shape)(gx, y) if w.requires_grad else None
+        gb = ChannelSum()(gx) if b is not None and b.requires_grad else None
+        return (gy, gw, gb)[:len(self.inputs)]
+
+
+class ConvWeightGrad(Function):
+    """gw[o, c, i, j] = sum_{n, oh, ow} gy[n, o, oh, ow] x_padded[n, g c, oh s + i d, ow s + j d].
+
+    The weight gradient of Conv, bilinear in (x, gy), so with v = dL/dgw:
+    dL/dx = ConvTranspose(gy, v),  dL/dgy = Conv(x, v).
+    """
+
+    def __init__(self, geometry, weight_shape):
+        self.geometry, self.weight_shape = geometry, tuple(weight_shape)
+
+    def forward(self, x, gy):
+        return _run("weight_grad", self.geometry, _planar(x), _planar(gy)).reshape(self.weight_shape)
+
+    def backward(self, gw):
+        x, gy = self.inputs
+        gx = ConvTranspose(self.geometry)(gy, gw) if x.requires_grad else None
+        ggy = Conv(self.geometry)(x, gw) if gy.requires_grad else None
+        return gx, ggy
+
+
+class ChannelSum(Function):
+    """y[c] = sum of x[:, c, ...] (a bias's gradient).   dL/dx = dL/dy[c] at every position of channel c."""
+
+    def forward(self, x):
+        return x.sum(axis=(0,) + tuple(range(2, x.ndim)))
+
+    def backward(self, gy):
+        return ChannelBroadcast(self.inputs[0].shape)(gy)
+
+
+class ChannelBroadcast(Function):
+    """y[:, c, ...] = b[c] over `shape`, the adjoint of ChannelSum.   dL/db = ChannelSum(dL/dy)."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, b):
+        xp = array_module(b)
+        return xp.broadcast_to(b.reshape((1, -1) + (1,) * (len(self.shape) - 2)), self.shape)
+
+    def backward(self, gy):
+        return ChannelSum()(gy)
+
+
+# --- public functions with PyTorch's signatures -------------------------------------------
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d cross-correlation, as torch.nn.functional.conv2d (padding may be 'same' or 'valid').
+
+    input (N, C, H, W), weight (O, C / groups, kh, kw), bias (O,) -> (N, O, out_h, out_w).
+    """
+    geometry = _conv_geometry("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
+    return Conv(geometry)(input, weight, bias)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d cross-correlation, as torch.nn.functional.conv1d: input (N, C, L), weight (O, C / groups, k)."""
+    geometry = _conv_geometry("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+    return Conv(geometry)(input, weight, bias)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed convolution, as torch.nn.functional.conv_transpose2d: the gradient of conv2d
+    with respect to its input, used to upsample.
+
+    input (N, C_in, H, W), weight (C_in, C_out / groups, kh, kw), bias (C_out,)
+    -> (N, C_out, (H - 1) s - 2 p + d (k - 1) + output_padding + 1, ...).
+    """
+    op = "conv_transpose2d"
+    _check_ranks(op, input, weight, 2)
+    stride, dilation = _pair(op, "stride", stride, 1), _pair(op, "dilation", dilation, 1)
+    padding, output_padding = _pair(op, "padding", padding, 0), _pair(op, "output_padding", output_padding, 0)
+    groups = _check_groups(op, groups, input.shape[1], weight.shape[0], input, weight)
+    if input.shape[1] != weight.shape[0]:
+        raise ValueError(f"{op}: input has {input.shape[1]} channels but weight expects "
+                         f"{weight.shape[0]} (input {input.shape}, weight {weight.shape})")
+    for extra, s, d in zip(output_padding, stride, dilation):
+        if extra >= max(s, d):
+            raise ValueError(f"{op}: output_padding {output_padding} must be smaller than either "
+                             f"stride {stride} or dilation {dilation}")
+    kernel, in_size = tuple(weight.shape[2:]), tuple(input.shape[2:])
+    out_size = tuple((size - 1) * s - 2 * p + d * (k - 1) + extra + 1 for size, s, p, d, k, extra
+                     in zip(in_size, stride, padding, dilation, kernel, output_padding))
+    if min(out_size) < 1:
+        raise ValueError(f"{op}: the output would have size {out_size} (input {input.shape}, "
+                         f"weight {weight.shape}, stride {stride}, padding {padding})")
+    _check_bias(op, bias, weight.shape[1] * groups)
+    geometry = ConvGeometry(out_size, in_size, kernel, stride, tuple((p, p) for p in padding),
+                            dilation, groups)
+    return ConvTranspose(geometry)(input, weight, bias)
+
+
+# --- argument checking: every message names the op, the argument and the shapes -------------
+
+def _conv_geometry(op, x, w, bias, stride, padding, dilation, groups, spatial):
+    _check_ranks(op, x, w, spatial)
+    stride, dilation = _pair(op, "stride", stride, 1, spatial), _pair(op, "dilation", dilation, 1, spatial)
+    kernel, in_size = tuple(w.shape[2:]), tuple(x.shape[2:])
+    groups = _check_groups(op, groups, x.shape[1], w.shape[0], x, w)
+    if x.shape[1] != w.shape[1] * groups:
+        raise ValueError(f"{op}: input has {x.shape[1]} channels but weight expects "
+                         f"{w.shape[1] * groups} (input {x.shape}, weight {w.shape})")
+    pads = _padding(op, padding, stride, dilation, kernel, spatial)
+    _check_bias(op, bias, w.shape[0])
+    if spatial == 1:   # a signal is an image of height 1
+        kernel, in_size, stride, dilation, pads = ((1,) + kernel, (1,) + in_size, (1,) + stride,
+                                                   (1,) + dilation, ((0, 0),) + pads)
+    out_size = tuple(correlation_size(*axis) for axis in zip(in_size, kernel, stride, pads, dilation))
+    if min(out_size) < 1:
+        padded = tuple(size + before + after for size, (before, after) in zip(in_size, pads))
+        dilated = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+        raise ValueError(f"{op}: kernel size {dilated[-spatial:]} (after dilation) is larger than "
+                         f"the padded input {padded[-spatial:]} (input {x.shape}, weight {w.shape})")
+    return ConvGeometry(in_size, out_size, kernel, stride, pads, dilation, groups)
+
+
+def _check_ranks(op, x, w, spatial):
+    layout = "(batch, channels, length)" if spatial == 1 else "(batch, channels, height, width)"
+    if x.ndim != spatial + 2:
+        raise ValueError(f"{op}: expected a {spatial + 2}-d input {layout}, got shape {x.shape}")
+    if w.ndim != spatial + 2:
+        raise ValueError(f"{op}: expected a {spatial + 2}-d weight, got shape {w.shape}")
+    if x.dtype != w.dtype:
+        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {w.dtype} differ")
+
+
+def _check_groups(op, groups, in_channels, out_channels, x, w):
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{op}: groups={groups} must divide both the input channels and the "
+                         f"weight's first dimension (input {x.shape}, weight {w.shape})")
+    return groups
+
+
+def _check_bias(op, bias, channels):
+    if bias is not None and tuple(bias.shape) != (channels,):
+        raise ValueError(f"{op}: expected bias of shape ({channels},), got {tuple(bias.shape)}")
+
+
+def _pair(op, name, value, minimum, spatial=2):
+    """An int or a tuple as one value per spatial axis, each at least `minimum`."""
+    values = (value,) * spatial if isinstance(value, int) else tuple(value)
+    if len(values) != spatial or not all(isinstance(v, int) for v in values):
+        raise ValueError(f"{op}: {name} must be an int or {spatial} ints, got {value!r}")
+    if min(values) < minimum:
+        rule = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {rule}, got {value!r}")
+    return values
+
+
+def _padding(op, padding, stride, dilation, kernel, spatial):
+    """((before, after), ...) per spatial axis, from an int, a tuple, 'valid' or 'same'."""
+    if padding == "valid":
+        return ((0, 0),) * spatial
+    if padding == "same":
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+        # As PyTorch: the total d (k - 1) is split with the odd element after (bottom/right).
+        totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        return tuple((total // 2, total - total // 2) for total in totals)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+    return tuple((p, p) for p in _pair(op, "padding", padding, 0, spatial))
