@@ -1,11 +1,11 @@
 """Arithmetic with broadcasting: add, sub, mul, div, neg, pow.
 
 Each backward computes the gradient for the broadcast shape and then sums it back to the
-input's own shape with `sum_to` (see broadcast.py).
+input's own shape (and dtype) with `unbroadcast` (see broadcast.py).
 """
 from ..autograd import Function
 from ..backend import array_module
-from .broadcast import broadcast_shapes, sum_to
+from .broadcast import broadcast_shapes, unbroadcast
 from .elementwise import log, where
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow"]
@@ -25,7 +25,7 @@ class Add(_Binary):
 
     def backward(self, gy):
         a, b = self.inputs
-        return sum_to(gy, a.shape), sum_to(gy, b.shape)
+        return unbroadcast(gy, a), unbroadcast(gy, b)
 
 
 class Sub(_Binary):
@@ -37,7 +37,7 @@ class Sub(_Binary):
 
     def backward(self, gy):
         a, b = self.inputs
-        return sum_to(gy, a.shape), sum_to(-gy, b.shape)
+        return unbroadcast(gy, a), unbroadcast(-gy, b)
 
 
 class Mul(_Binary):
@@ -49,7 +49,7 @@ class Mul(_Binary):
 
     def backward(self, gy):
         a, b = self.inputs
-        return sum_to(gy * b, a.shape), sum_to(gy * a, b.shape)
+        return unbroadcast(gy * b, a), unbroadcast(gy * a, b)
 
 
 class Div(_Binary):
@@ -61,7 +61,7 @@ class Div(_Binary):
 
     def backward(self, gy):
         a, b = self.inputs
-        return sum_to(gy / b, a.shape), sum_to(-gy * a / (b * b), b.shape)
+        return unbroadcast(gy / b, a), unbroadcast(-gy * a / (b * b), b)
 
 
 class Neg(Function):
@@ -87,11 +87,11 @@ class Pow(_Binary):
 
     def backward(self, gy):
         a, b = self.inputs
-        ga = sum_to(gy * b * a ** (b - 1), a.shape)
+        ga = unbroadcast(gy * b * a ** (b - 1), a)
         if not b.requires_grad:
             return ga, None
         safe_log = log(where(a.data > 0, a, 1.0))
-        return ga, sum_to(gy * self.outputs[0] * safe_log, b.shape)
+        return ga, unbroadcast(gy * self.outputs[0] * safe_log, b)
 
 
 def add(input, other):

@@ -6,6 +6,7 @@ axes: `sum_to(gy, (3, 1))`. Every binary op's backward ends with that reduction.
 """
 from ..autograd import Function
 from ..backend import array_module
+from .conversion import match_dtype
 
 __all__ = ["broadcast_to", "expand", "sum_to"]
 
@@ -35,8 +36,12 @@ class BroadcastTo(Function):
         self.shape = tuple(shape)
 
     def forward(self, x):
-        broadcast_shapes("broadcast_to", x.shape, self.shape, names=("input", "shape"))
-        return array_module(x).broadcast_to(x, self.shape)
+        if broadcast_shapes("broadcast_to", x.shape, self.shape, names=("input", "shape")) != self.shape:
+            raise ValueError(f"broadcast_to: input {x.shape} cannot be broadcast to {self.shape}: "
+                             "a target size may not be 1 or missing where the input's size is not")
+        # A copy, not NumPy's read-only stride-0 view: the result often ends up as a leaf's
+        # .grad (the backward of sum), which optimizers may update in place.
+        return array_module(x).broadcast_to(x, self.shape).copy()
 
     def backward(self, gy):
         return sum_to(gy, self.inputs[0].shape)
@@ -69,9 +74,25 @@ def broadcast_to(x, shape):
     return x if x.shape == shape else BroadcastTo(shape)(x)
 
 
+def expand(x, *sizes):
+    """broadcast_to with PyTorch's method signature: `x.expand(2, -1, 4)` or `x.expand((2, -1, 4))`,
+    where -1 keeps the size of that dimension."""
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes {sizes} given for input {x.shape} with "
+                         f"{x.ndim} dimensions")
+    shape = tuple(x.shape[i - lead] if size == -1 and i >= lead else size
+                  for i, size in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
 def sum_to(x, shape):
     shape = tuple(shape)
     return x if x.shape == shape else SumTo(shape)(x)
 
 
-expand = broadcast_to
+def unbroadcast(gradient, input):
+    """The gradient of a broadcast result brought back to `input`: summed to its shape and
+    cast to its dtype (float32 + float64 is float64, yet the float32 input needs float32)."""
+    return match_dtype(sum_to(gradient, input.shape), input)

@@ -1,14 +1,19 @@
-"""Elementwise math: exp, log, log1p, sqrt, abs, sin, cos, clip, maximum, minimum, where.
+"""Elementwise math: exp, log, log1p, sqrt, abs, sin, cos, clip, maximum, minimum, where,
+and the comparisons eq, ne, lt, le, gt, ge.
 
 Each output element depends only on the matching input element, so every Jacobian is
 diagonal and each backward is the output gradient times the local derivative.
 """
+import operator
+
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import array_module
-from .broadcast import broadcast_shapes, sum_to
+from .broadcast import broadcast_shapes, unbroadcast
 
 __all__ = ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "clip", "clamp",
-           "maximum", "minimum", "where"]
+           "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge"]
+
+nondifferentiable = ("eq", "ne", "lt", "le", "gt", "ge")
 
 
 class Exp(Function):
@@ -115,8 +120,28 @@ class Where(Function):
         condition, x, other = self.inputs
         zero = Tensor(array_module(gy.data).zeros((), dtype=gy.dtype))
         return (None,
-                sum_to(where(condition, gy, zero), x.shape),
-                sum_to(where(condition, zero, gy), other.shape))
+                unbroadcast(where(condition, gy, zero), x),
+                unbroadcast(where(condition, zero, gy), other))
+
+
+class Compare(Function):
+    """y = (a op b) elementwise, a bool tensor (op is one of < <= > >= == !=). No gradient:
+    a step function has derivative 0 almost everywhere, so the graph stops here."""
+
+    differentiable = False
+    operators = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
+                 "le": operator.le, "gt": operator.gt, "ge": operator.ge}
+
+    def __init__(self, op):
+        self.op = op
+
+    @property
+    def name(self):
+        return self.op
+
+    def forward(self, a, b):
+        broadcast_shapes(self.op, a.shape, b.shape)
+        return self.operators[self.op](a, b)
 
 
 def exp(input):
@@ -177,7 +202,36 @@ def minimum(input, other):
 def _select(input, other, greater):
     input = as_tensor(input, like=other if isinstance(other, Tensor) else None)
     other = as_tensor(other, like=input)
-    chosen = input.data > other.data if greater else input.data < other.data
+    broadcast_shapes("maximum" if greater else "minimum", input.shape, other.shape)
+    xp = array_module(input.data, other.data)
+    # A NaN in `input` is chosen, and one in `other` falls through to `other`: NaN propagates.
+    chosen = (input.data > other.data if greater else input.data < other.data) | xp.isnan(input.data)
     tie = input.data == other.data
     # A tie gives each side half of the gradient: (a + b) / 2 has derivative 1/2 for both.
     return where(chosen, input, where(tie, (input + other) * 0.5, other))
+
+
+
+def eq(input, other):
+    """input == other elementwise, a bool tensor (so are ne, lt, le, gt, ge)."""
+    return Compare("eq")(input, as_tensor(other, like=input))
+
+
+def ne(input, other):
+    return Compare("ne")(input, as_tensor(other, like=input))
+
+
+def lt(input, other):
+    return Compare("lt")(input, as_tensor(other, like=input))
+
+
+def le(input, other):
+    return Compare("le")(input, as_tensor(other, like=input))
+
+
+def gt(input, other):
+    return Compare("gt")(input, as_tensor(other, like=input))
+
+
+def ge(input, other):
+    return Compare("ge")(input, as_tensor(other, like=input))

@@ -1,1 +1,74 @@
-__all__ = []
+"""Matrix products: matmul (batched, broadcasting, NumPy's rules for 1-D operands) and linear."""
+from ..autograd import Function
+from ..backend import array_module
+from .broadcast import broadcast_shapes, unbroadcast
+from .shape import reshape, squeeze, transpose, unsqueeze
+
+__all__ = ["matmul", "linear"]
+
+
+class MatMul(Function):
+    """y = a @ b for a (..., n, k) and b (..., k, m), the batch dims "..." broadcast: y (..., n, m).
+    dL/da = dL/dy @ b^T   (..., n, k),   dL/db = a^T @ dL/dy   (..., k, m),
+    each summed over the batch dims its input was broadcast along."""
+
+    def forward(self, a, b):
+        return array_module(a, b).matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return (unbroadcast(matmul(gy, transpose(b, -1, -2)), a),
+                unbroadcast(matmul(transpose(a, -1, -2), gy), b))
+
+
+def matmul(input, other):
+    """input @ other, as numpy.matmul and torch.matmul: a 1-D input is a row vector and a
+    1-D other a column vector, and the dim added for it is dropped from the result."""
+    _check_matmul(input.shape, other.shape)
+    a = unsqueeze(input, 0) if input.ndim == 1 else input
+    b = unsqueeze(other, -1) if other.ndim == 1 else other
+    y = MatMul()(a, b)
+    added = (-2,) * (input.ndim == 1) + (-1,) * (other.ndim == 1)
+    return squeeze(y, added) if added else y
+
+
+def _check_matmul(a, b):
+    if not a or not b:
+        raise ValueError(f"matmul: both arguments need at least 1 dimension, got input {a} @ "
+                         f"other {b}")
+    inner = b[-2] if len(b) > 1 else b[0]
+    if a[-1] != inner:
+        raise ValueError(f"matmul: inner dimensions differ: input {a} @ other {b} "
+                         f"({a[-1]} != {inner})")
+    try:
+        broadcast_shapes("matmul", a[:-2], b[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions cannot be broadcast: input {a} @ other {b} "
+                         f"(batch {a[:-2]} vs {b[:-2]})") from None
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight^T + bias, the fully connected layer.
+
+    input (..., in_features), weight (out_features, in_features), bias (out_features,)
+    -> y (..., out_features). The gradients come from matmul and add:
+    dL/dinput = dL/dy @ weight,  dL/dweight = dL/dy^T @ input,  dL/dbias = dL/dy summed
+    over every dim but the last.
+    """
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
+                         f"{weight.shape}")
+    out_features, in_features = weight.shape
+    if input.ndim == 0 or input.shape[-1] != in_features:
+        raise ValueError(f"linear: input has {input.shape[-1] if input.ndim else 0} features but "
+                         f"weight expects {in_features} (input {input.shape}, weight {weight.shape})")
+    if bias is not None and bias.shape != (out_features,):
+        raise ValueError(f"linear: bias has shape {bias.shape} but weight {weight.shape} needs "
+                         f"({out_features},)")
+    # Extra leading dims are folded into the rows: one large product instead of a batch of
+    # small ones, and a weight gradient that needs no sum over the batch afterwards.
+    rows = reshape(input, (-1, in_features)) if input.ndim > 2 else input
+    y = matmul(rows, transpose(weight, 0, 1))
+    if bias is not None:
+        y = y + bias
+    return reshape(y, input.shape[:-1] + (out_features,)) if input.ndim > 2 else y
