@@ -1,0 +1,148 @@
+"""Pooling and index scatter as Numba kernels on (planes, H, W) arrays.
+
+Every kernel works on planes, p = n * C + c for an (N, C, H, W) input, because pooling
+never mixes channels or images. A window along one axis is described by three things,
+
+    start[o], count[o], step:   output index o reads input positions start[o] + i * step,
+                                i in [0, count[o]), skipping those outside [0, size)
+
+which covers both kinds of pooling (see functional/pool.py for how they are built):
+
+    fixed windows     start[o] = o * stride - padding,  count[o] = kernel,  step = dilation
+    adaptive windows  start[o] = floor(o * size / out), count[o] = ceil((o + 1) * size / out) - start[o],  step = 1
+
+Each kernel is serial and compiled with nogil=True; `parallel_for` (threads.py) gives each
+thread its own contiguous range of planes [first, last), so no two threads write the same
+output element.
+"""
+import numpy
+from numba import njit
+
+from .threads import parallel_for
+
+# A thread needs about this many inner-loop steps to pay for being started.
+_WORK_PER_CHUNK = 1 << 15
+
+
+@njit(nogil=True, cache=True)
+def _inside(start, count, step, size):
+    """The taps i in [low, high) whose position start + i * step lies in [0, size)."""
+    low = 0 if start >= 0 else (step - 1 - start) // step
+    high = min(count, (size - 1 - start) // step + 1) if start < size else 0
+    return low, max(low, high)
+
+
+@njit(nogil=True, cache=True)
+def _max_pool(x, row_start, row_count, row_step, col_start, col_count, col_step,
+              out, index, first, last):
+    """out[p, oh, ow] = max of x[p, h, w] over the window; index = h * W + w of the max.
+
+    Ties keep the first position in row-major order, and a NaN wins and stays (PyTorch's
+    rule `value > best or isnan(value)`), so indices match torch's max_pool2d.
+    """
+    width = x.shape[2]
+    for p in range(first, last):
+        for oh in range(out.shape[1]):
+            i_low, i_high = _inside(row_start[oh], row_count[oh], row_step, x.shape[1])
+            for ow in range(out.shape[2]):
+                j_low, j_high = _inside(col_start[ow], col_count[ow], col_step, width)
+                best = x[p, 0, 0]
+                best_at = -1
+                for i in range(i_low, i_high):
+                    h = row_start[oh] + i * row_step
+                    for j in range(j_low, j_high):
+                        w = col_start[ow] + j * col_step
+                        value = x[p, h, w]
+                        if best_at < 0 or value > best or value != value:
+                            best = value
+                            best_at = h * width + w
+                out[p, oh, ow] = best
+                index[p, oh, ow] = best_at
+
+
+@njit(nogil=True, cache=True)
+def _avg_pool(x, row_start, row_count, row_step, col_start, col_count, col_step, divisor,
+              out, first, last):
+    """out[p, oh, ow] = (sum of x[p, h, w] over the window's in-bounds taps) / divisor[oh, ow]."""
+    for p in range(first, last):
+        for oh in range(out.shape[1]):
+            i_low, i_high = _inside(row_start[oh], row_count[oh], row_step, x.shape[1])
+            for ow in range(out.shape[2]):
+                j_low, j_high = _inside(col_start[ow], col_count[ow], col_step, x.shape[2])
+                total = 0.0
+                for i in range(i_low, i_high):
+                    h = row_start[oh] + i * row_step
+                    for j in range(j_low, j_high):
+                        total += x[p, h, col_start[ow] + j * col_step]
+                out[p, oh, ow] = total / divisor[oh, ow]
+
+
+@njit(nogil=True, cache=True)
+def _avg_pool_backward(gy, row_start, row_count, row_step, col_start, col_count, col_step,
+                       divisor, gx, first, last):
+    """The adjoint of _avg_pool: gx[p, h, w] += gy[p, oh, ow] / divisor[oh, ow] for every
+    window (oh, ow) that reads (h, w). gx must be zeroed by the caller."""
+    for p in range(first, last):
+        for oh in range(gy.shape[1]):
+            i_low, i_high = _inside(row_start[oh], row_count[oh], row_step, gx.shape[1])
+            for ow in range(gy.shape[2]):
+                j_low, j_high = _inside(col_start[ow], col_count[ow], col_step, gx.shape[2])
+                share = gy[p, oh, ow] / divisor[oh, ow]
+                for i in range(i_low, i_high):
+                    h = row_start[oh] + i * row_step
+                    for j in range(j_low, j_high):
+                        gx[p, h, col_start[ow] + j * col_step] += share
+
+
+@njit(nogil=True, cache=True)
+def _scatter_add(values, index, out, first, last):
+    """out[p, index[q, l]] += values[p, l], with q = p, or q = 0 when one index row is shared
+    by all planes (padding, interpolation). out must be zeroed by the caller."""
+    shared = index.shape[0] == 1
+    for p in range(first, last):
+        q = 0 if shared else p
+        for l in range(values.shape[1]):
+            out[p, index[q, l]] += values[p, l]
+
+
+def _run(kernel, planes, work_per_plane, *args):
+    min_chunk = max(1, _WORK_PER_CHUNK // max(1, work_per_plane))
+    parallel_for(lambda first, last: kernel(*args, first, last), planes, min_chunk)
+
+
+def _taps(rows, cols):
+    return int(rows[1].max()) * int(cols[1].max())
+
+
+def max_pool(x, rows, cols):
+    """x (P, H, W); rows, cols = (start, count, step) -> (values, index), both (P, out_h, out_w)."""
+    shape = (x.shape[0], len(rows[0]), len(cols[0]))
+    out = numpy.empty(shape, x.dtype)
+    index = numpy.empty(shape, numpy.int64)
+    _run(_max_pool, x.shape[0], shape[1] * shape[2] * _taps(rows, cols),
+         numpy.ascontiguousarray(x), *rows, *cols, out, index)
+    return out, index
+
+
+def avg_pool(x, rows, cols, divisor):
+    """x (P, H, W) -> (P, out_h, out_w); divisor (out_h, out_w) float64."""
+    out = numpy.empty((x.shape[0], len(rows[0]), len(cols[0])), x.dtype)
+    _run(_avg_pool, x.shape[0], out[0].size * _taps(rows, cols),
+         numpy.ascontiguousarray(x), *rows, *cols, divisor, out)
+    return out
+
+
+def avg_pool_backward(gy, rows, cols, divisor, in_size):
+    """gy (P, out_h, out_w) -> gx (P, H, W) with in_size = (H, W)."""
+    gx = numpy.zeros((gy.shape[0], *in_size), gy.dtype)
+    _run(_avg_pool_backward, gy.shape[0], gy[0].size * _taps(rows, cols),
+         numpy.ascontiguousarray(gy), *rows, *cols, divisor, gx)
+    return gx
+
+
+def scatter_add(values, index, size):
+    """values (P, L), index (P or 1, L) into [0, size) -> (P, size) sums."""
+    out = numpy.zeros((values.shape[0], size), values.dtype)
+    _run(_scatter_add, values.shape[0], values.shape[1], numpy.ascontiguousarray(values),
+         numpy.ascontiguousarray(index), out)
+    return out
