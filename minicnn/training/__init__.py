@@ -1,1 +1,5 @@
-"""minicnn.training"""
+"""minicnn.training: the training loop, metrics, checkpoints and plots (the CLI is minicnn.cli)."""
+from .checkpoint import load_checkpoint, save_checkpoint
+from .metrics import accuracy, confusion_matrix, format_confusion_matrix
+from .plots import save_curves
+from .trainer import Trainer, TrainingDiverged, fit

@@ -1,0 +1,190 @@
+"""The training loop: epochs of forward, loss, backward, step; evaluation; checkpoints.
+
+    trainer = Trainer(model, optimizer, train_loader, val_loader, scheduler, out_dir="runs/x")
+    history = trainer.fit(epochs=10)          # or fit(..., resume=True) after an interruption
+
+After every epoch the trainer evaluates on `val_loader`, appends to the history, writes
+`checkpoint.npz` (model, optimizer, scheduler, RNG state, epoch, history), `metrics.json`
+and `curves.png`; at the end it writes `model.npz` (the model's state_dict). Because the
+checkpoint includes the global RNG state, which drives shuffling, dropout and augmentation,
+an interrupted run resumed from it computes exactly what the uninterrupted run would have.
+"""
+import json
+import math
+import os
+import sys
+import time
+
+import numpy
+from tqdm.auto import tqdm
+
+from .. import functional as F
+from ..serialization import save
+from ..autograd import Tensor, no_grad
+from ..backend import move_array, to_numpy
+from .checkpoint import load_checkpoint, save_checkpoint
+from .metrics import accuracy, confusion_matrix
+from .plots import save_curves
+
+HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
+                "seconds")
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; the last good checkpoint is left as it was."""
+
+
+class Trainer:
+    def __init__(self, model, optimizer, train_loader, val_loader=None, scheduler=None,
+                 loss_fn=None, out_dir=None, patience=None, quiet=False, class_names=None):
+        self.model = model
+        self.optimizer = optimizer
+        self.train_loader = train_loader
+        self.val_loader = val_loader
+        self.scheduler = scheduler
+        self.loss_fn = loss_fn or F.cross_entropy
+        self.out_dir = out_dir
+        self.patience = patience
+        self.quiet = quiet
+        self.class_names = list(class_names) if class_names is not None else None
+        self.history = {key: [] for key in HISTORY_KEYS}
+        self.stopped = None
+        self.device = next(iter(model.parameters())).device
+
+    # --- files ------------------------------------------------------------------------
+    def path(self, name):
+        return os.path.join(self.out_dir, name)
+
+    def resume(self):
+        """Load out_dir/checkpoint.npz; returns the number of epochs already done."""
+        path = self.path("checkpoint.npz")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"resume: no checkpoint at {path}; train without resume first")
+        epoch, self.history = load_checkpoint(path, self.model, self.optimizer, self.scheduler)
+        return epoch
+
+    def write_metrics(self, final=None):
+        summary = {"history": self.history, "stopped": self.stopped,
+                   "class_names": self.class_names, "final": final}
+        temporary = self.path("metrics.json.tmp")
+        with open(temporary, "w") as f:
+            json.dump(summary, f, indent=1)
+        os.replace(temporary, self.path("metrics.json"))
+
+    # --- one pass -----------------------------------------------------------------------
+    def to_device(self, batch):
+        return [Tensor(move_array(t.data, self.device)) for t in batch]
+
+    def progress(self, loader, description):
+        return tqdm(loader, desc=description, leave=False,
+                    disable=self.quiet or not sys.stdout.isatty())
+
+    def train_epoch(self, epoch):
+        """One pass over train_loader; returns (mean loss, accuracy)."""
+        self.model.train()
+        total_loss, correct, seen = 0.0, 0, 0
+        for step, batch in enumerate(self.progress(self.train_loader, f"epoch {epoch}")):
+            images, labels = self.to_device(batch)
+            logits = self.model(images)
+            loss = self.loss_fn(logits, labels)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise TrainingDiverged(self.divergence_message(value, epoch, step))
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            total_loss += value * len(labels)
+            correct += int((to_numpy(logits.data.argmax(axis=1)) == labels.numpy()).sum())
+            seen += len(labels)
+        return total_loss / seen, correct / seen
+
+    def divergence_message(self, value, epoch, step):
+        done = len(self.history["epoch"])
+        kept = (f"the checkpoint of epoch {done} in {self.path('checkpoint.npz')} is kept"
+                if self.out_dir and done else "no checkpoint was written")
+        return (f"fit: the loss became {value} at epoch {epoch}, batch {step}; training stopped "
+                f"and {kept}. A smaller learning rate (--lr) usually cures this.")
+
+    def evaluate(self, loader):
+        """{"loss", "accuracy", "predictions", "targets"} of the model on `loader`."""
+        self.model.eval()
+        total_loss, predictions, targets = 0.0, [], []
+        with no_grad():
+            for batch in self.progress(loader, "evaluate"):
+                images, labels = self.to_device(batch)
+                logits = self.model(images)
+                total_loss += self.loss_fn(logits, labels).item() * len(labels)
+                predictions.append(to_numpy(logits.data.argmax(axis=1)))
+                targets.append(labels.numpy())
+        predictions, targets = numpy.concatenate(predictions), numpy.concatenate(targets)
+        return {"loss": total_loss / len(targets), "accuracy": accuracy(predictions, targets),
+                "predictions": predictions, "targets": targets}
+
+    # --- the loop ---------------------------------------------------------------------------
+    def fit(self, epochs, resume=False):
+        """Train until `epochs` epochs are done in all (counting resumed ones); returns history."""
+        if self.out_dir:
+            os.makedirs(self.out_dir, exist_ok=True)
+        start = self.resume() if resume else 0
+        for epoch in range(start + 1, epochs + 1):
+            began = time.perf_counter()
+            lr = self.optimizer.param_groups[0]["lr"]
+            train_loss, train_accuracy = self.train_epoch(epoch)
+            if self.scheduler is not None:
+                self.scheduler.step()
+            val = self.evaluate(self.val_loader) if self.val_loader is not None else None
+            self.record(epoch=epoch, train_loss=train_loss, train_accuracy=train_accuracy,
+                        val_loss=val and val["loss"], val_accuracy=val and val["accuracy"],
+                        lr=lr, seconds=time.perf_counter() - began)
+            if self.out_dir:
+                save_checkpoint(self.path("checkpoint.npz"), self.model, self.optimizer,
+                                epoch, self.history, self.scheduler)
+                self.write_metrics()
+                save_curves(self.history, self.path("curves.png"))
+            if self.should_stop_early():
+                self.stopped = (f"early stopping: the validation loss has not improved for "
+                                f"{self.patience} epochs")
+                self.log(self.stopped)
+                break
+        self.finish()
+        return self.history
+
+    def record(self, **values):
+        for key, value in values.items():
+            self.history[key].append(value)
+        if not self.quiet:
+            h = {k: v[-1] for k, v in self.history.items()}
+            line = (f"epoch {h['epoch']:3d}  train loss {h['train_loss']:.4f} "
+                    f"acc {100 * h['train_accuracy']:5.2f}%")
+            if h["val_loss"] is not None:
+                line += f"  val loss {h['val_loss']:.4f} acc {100 * h['val_accuracy']:5.2f}%"
+            self.log(line + f"  lr {h['lr']:.2e}  {h['seconds']:.1f} s")
+
+    def log(self, line):
+        if not self.quiet:
+            print(line, flush=True)
+
+    def should_stop_early(self):
+        losses = self.history["val_loss"]
+        if not self.patience or not losses or losses[-1] is None:
+            return False
+        return len(losses) - 1 - int(numpy.argmin(losses)) >= self.patience
+
+    def finish(self):
+        if not self.out_dir:
+            return
+        save(self.model.state_dict(), self.path("model.npz"))
+        final = None
+        if self.val_loader is not None:
+            val = self.evaluate(self.val_loader)
+            classes = len(self.class_names) if self.class_names else int(
+                max(val["targets"].max(), val["predictions"].max()) + 1)
+            final = {"val_loss": val["loss"], "val_accuracy": val["accuracy"],
+                     "confusion_matrix": confusion_matrix(val["predictions"], val["targets"],
+                                                          classes).tolist()}
+        self.write_metrics(final)
+
+
+def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None, **options):
+    """Train `model` for `epochs` epochs; options as for Trainer (out_dir, patience, quiet, ...)."""
+    return Trainer(model, optimizer, train_loader, val_loader, scheduler, **options).fit(epochs)
