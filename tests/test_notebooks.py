@@ -1,0 +1,47 @@
+"""Every notebook in notebooks/ runs from top to bottom without an error.
+
+Each notebook is executed in a fresh kernel of the current Python, with a temporary folder
+as its working directory so that nothing it writes lands in the repository.
+"""
+import json
+import os
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CELL_TIMEOUT_SECONDS = 300
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat", reason="running notebooks needs nbformat")
+    nbclient = pytest.importorskip("nbclient", reason="running notebooks needs nbclient")
+    pytest.importorskip("ipykernel", reason="running notebooks needs ipykernel")
+    kernel_manager = _kernel_of_this_interpreter(tmp_path / "kernels")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+
+    notebook = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(notebook, km=kernel_manager, timeout=CELL_TIMEOUT_SECONDS,
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    assert not any(output.get("output_type") == "error"
+                   for cell in notebook.cells for output in cell.get("outputs", []))
+
+
+def _kernel_of_this_interpreter(folder):
+    """A kernel manager that starts `sys.executable`, the Python that has minicnn installed,
+    whatever other kernel named python3 this machine may have."""
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = folder / "this-python"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (tests)", "language": "python"}))
+    specs = KernelSpecManager(kernel_dirs=[str(folder)], ensure_native_kernel=False)
+    return KernelManager(kernel_name="this-python", kernel_spec_manager=specs)
