@@ -49,17 +49,10 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """x * Phi(x), Phi the standard normal CDF; approximate='tanh' uses the tanh formula."""
-
-    def __init__(self, approximate="none"):
-        super().__init__()
-        self.approximate = approximate
+    """x * Phi(x), Phi the standard normal CDF (the exact form, PyTorch's default)."""
 
     def forward(self, x):
-        return F.gelu(x, approximate=self.approximate)
-
-    def extra_repr(self):
-        return settings_repr(self, approximate="none")
+        return F.gelu(x)
 
 
 class Sigmoid(Module):

@@ -29,7 +29,7 @@ def copy_torch_weights(torch, ours, theirs):
 
 def check_parity(torch, ours, theirs, x, rtol=1e-7, atol=1e-9):
     """Same weights -> same output, same input gradient and same parameter gradients."""
-    theirs = theirs.double()
+    ours, theirs = ours.double(), theirs.double()
     copy_torch_weights(torch, ours, theirs)
     y = ours(x)
     x_torch = torch.tensor(x.numpy(), requires_grad=x.dtype.kind == "f")
