@@ -1,1 +1,270 @@
-__all__ = []
+"""Loss functions with PyTorch's arguments, values and gradients.
+
+Every loss computes one value per element (or per sample) and then applies `reduction`:
+'none' keeps them, 'sum' adds them up, 'mean' averages them (the weighted average for the
+classification losses, see nll_loss). Most losses are compositions of differentiable ops,
+so their gradients, second derivatives included, follow from those ops' backward.
+"""
+import math
+
+import numpy
+
+from ..autograd import Function, Tensor, as_tensor
+from ..autograd.tensor import as_array
+from ..backend import array_module
+from .activation import log_softmax, softplus
+from .elementwise import abs, clip, exp, log, log1p, maximum, where
+from .reduce import mean, sum
+
+__all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
+           "huber_loss", "kl_div"]
+
+
+# --- classification over C classes --------------------------------------------------------
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """Softmax cross-entropy of logits `input` against class indices `target`.
+
+    input (N, C) or (N, C, d1, ...) logits (or (C,) for one sample); target (N,) or
+    (N, d1, ...) integers in [0, C) or ignore_index. The loss of a sample with target t is
+
+        l = -(1 - eps) w_t log p_t - (eps / C) sum_c w_c log p_c,     p = softmax(input),
+
+    eps = label_smoothing, w = weight (ones by default); ignored samples count 0.
+    'mean' divides the sum by sum of w_t over the samples not ignored, as PyTorch does.
+    dL/dinput = softmax(input) * sum_c(coefficients) - coefficients (per sample; coefficients below).
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    input = as_tensor(input)
+    target = _class_targets("cross_entropy", input, target, ignore_index)
+    return _weighted_log_likelihood("cross_entropy", log_softmax(input, dim=_class_axis(input)),
+                                    target, weight, ignore_index, reduction, label_smoothing)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities `input` (e.g. from log_softmax).
+
+    Shapes as cross_entropy; l = -w_t input[t], 0 for ignored samples; 'mean' divides the
+    sum by sum of w_t over the samples not ignored.   dL/dinput[c] = -w_t [c = t] dL/dl.
+    """
+    input = as_tensor(input)
+    target = _class_targets("nll_loss", input, target, ignore_index)
+    return _weighted_log_likelihood("nll_loss", input, target, weight, ignore_index, reduction, 0.0)
+
+
+def _weighted_log_likelihood(op, log_probs, target, weight, ignore_index, reduction, smoothing):
+    """l = -sum_c a_c log_probs_c along the class axis, with constant coefficients
+
+        a_c = ((1 - eps) [c = t] + eps / C) w_c    (all 0 for an ignored sample),
+
+    the one-hot target, smoothed and weighted. The loss is linear in log_probs, so its
+    gradient is -a and no Function of its own is needed.
+    """
+    xp = array_module(log_probs.data)
+    axis, classes = _class_axis(log_probs), log_probs.shape[_class_axis(log_probs)]
+    class_shape = [1] * log_probs.ndim
+    class_shape[axis] = classes
+    class_weight = _class_weight(op, weight, classes, log_probs.data).reshape(class_shape)
+    kept = xp.expand_dims(target != ignore_index, axis)
+    one_hot = xp.expand_dims(target, axis) == xp.arange(classes).reshape(class_shape)
+    target_weight = one_hot * kept * class_weight
+    coefficients = (1 - smoothing) * target_weight + (smoothing / classes) * (kept * class_weight)
+    losses = -sum(log_probs * Tensor(coefficients.astype(log_probs.dtype)), axis=axis)
+    if _reduction(op, reduction) == "mean":
+        # PyTorch's weighted mean: divide by the total weight of the counted targets.
+        return sum(losses) / Tensor(target_weight.sum().astype(log_probs.dtype))
+    return _reduce(op, losses, reduction)
+
+
+def _class_axis(input):
+    return 0 if input.ndim == 1 else 1
+
+
+def _class_targets(op, input, target, ignore_index):
+    """`target` as an integer array, checked against `input`'s shape and number of classes."""
+    if input.ndim == 0:
+        raise ValueError(f"{op}: 'input' must have a class dimension, got a 0-d tensor")
+    target = as_array(target, like=input.data)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: 'target' must be an integer tensor of class indices, got dtype "
+                        f"{target.dtype}")
+    axis = _class_axis(input)
+    classes = input.shape[axis]
+    expected = input.shape[:axis] + input.shape[axis + 1:]
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{op}: 'target' of shape {tuple(target.shape)} does not match 'input' "
+                         f"of shape {input.shape} (expected target shape {expected})")
+    xp = array_module(target)
+    wrong = (target != ignore_index) & ((target < 0) | (target >= classes))
+    if bool(wrong.any()):
+        position = numpy.unravel_index(int(xp.argmax(wrong.ravel())), target.shape)
+        where_in_batch = position[0] if len(position) == 1 else tuple(int(i) for i in position)
+        raise ValueError(f"{op}: target {int(target[position])} is out of range for {classes} "
+                         f"classes (target index {where_in_batch} in the batch)")
+    return target
+
+
+def _class_weight(op, weight, classes, like):
+    xp = array_module(like)
+    if weight is None:
+        return xp.ones(classes, dtype=like.dtype)
+    weight = as_array(weight, like=like)
+    if tuple(weight.shape) != (classes,):
+        raise ValueError(f"{op}: 'weight' must hold one value per class, shape ({classes},), "
+                         f"got shape {tuple(weight.shape)}")
+    return weight.astype(like.dtype)
+
+
+# --- binary classification --------------------------------------------------------------------
+
+class BinaryCrossEntropy(Function):
+    """l = -(t log(x) + (1 - t) log(1 - x)) for probabilities x, each log clamped to >= -100
+    as in PyTorch, so x = 0 or 1 costs 100 instead of infinity.
+
+    dL/dx = dL/dl * (x - t) / max(x (1 - x), 1e-12)   (PyTorch's guard against x in {0, 1})
+    dL/dt = dL/dl * (log(1 - x) - log(x))             (clamped logs; computed only if needed)
+    """
+
+    def forward(self, x, t):
+        xp = array_module(x)
+        with numpy.errstate(divide="ignore"):   # log(0) = -inf is clamped just below
+            log_x, log_1mx = xp.log(x), xp.log1p(-x)
+        return -(t * xp.maximum(log_x, -100) + (1 - t) * xp.maximum(log_1mx, -100))
+
+    def backward(self, gy):
+        x, t = self.inputs
+        gx = gy * (x - t) / maximum(x * (1 - x), 1e-12)
+        if not t.requires_grad:
+            return gx, None
+        with numpy.errstate(divide="ignore"):
+            return gx, gy * (clip(log1p(-x), min=-100) - clip(log(x), min=-100))
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """Cross-entropy of probabilities `input` in [0, 1] against targets in [0, 1], any shape;
+    `weight` multiplies each element's loss (broadcast). See BinaryCrossEntropy."""
+    input, target = _same_shape("binary_cross_entropy", input, target)
+    low, high = (float(input.data.min()), float(input.data.max())) if input.numel() else (0, 1)
+    if low < 0 or high > 1:
+        raise ValueError(f"binary_cross_entropy: 'input' must hold probabilities in [0, 1], got "
+                         f"values from {low:.4g} to {high:.4g}; apply sigmoid first or use "
+                         "binary_cross_entropy_with_logits")
+    losses = BinaryCrossEntropy()(input, target)
+    return _reduce("binary_cross_entropy", _weighted(losses, weight), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
+    """binary_cross_entropy(sigmoid(input), target), computed stably from the logits x:
+
+        l = (1 - t) x + (1 + (p - 1) t) softplus(-x),    p = pos_weight (1 by default),
+
+    since -log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = x + softplus(-x).
+    softplus never overflows, so logits of +-1000 give finite losses and gradients.
+    pos_weight broadcasts against the last axis (one weight per class), as in PyTorch.
+    """
+    input, target = _same_shape("binary_cross_entropy_with_logits", input, target)
+    negative_log_sigmoid = softplus(-input, threshold=math.inf)
+    if pos_weight is not None:
+        negative_log_sigmoid = ((as_tensor(pos_weight, like=input) - 1) * target + 1) * negative_log_sigmoid
+    losses = (1 - target) * input + negative_log_sigmoid
+    return _reduce("binary_cross_entropy_with_logits", _weighted(losses, weight), reduction)
+
+
+def _weighted(losses, weight):
+    return losses if weight is None else losses * as_tensor(weight, like=losses)
+
+
+# --- regression ---------------------------------------------------------------------------------
+
+def mse_loss(input, target, reduction="mean"):
+    """l = (x - t)^2.   dL/dx = 2 (x - t) dL/dl,  dL/dt = -dL/dx."""
+    input, target = _same_shape("mse_loss", input, target)
+    difference = input - target
+    return _reduce("mse_loss", difference * difference, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """l = |x - t|.   dL/dx = sign(x - t) dL/dl (0 where x = t, as PyTorch)."""
+    input, target = _same_shape("l1_loss", input, target)
+    return _reduce("l1_loss", abs(input - target), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """l = 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2, d = x - t (Girshick 2015).
+
+    Quadratic near zero, like L1 far away; beta = 0 is the L1 loss. Equals huber / beta.
+    """
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    input, target = _same_shape("smooth_l1_loss", input, target)
+    return _reduce("smooth_l1_loss", _huber(input - target, beta) / beta, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """l = 0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), d = x - t (Huber 1964)."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    input, target = _same_shape("huber_loss", input, target)
+    return _reduce("huber_loss", _huber(input - target, delta), reduction)
+
+
+def _huber(difference, delta):
+    size = abs(difference)
+    return where(size.data < delta, difference * difference * 0.5, (size - delta * 0.5) * delta)
+
+
+# --- distributions ---------------------------------------------------------------------------------
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence KL(target || q) with input = log q, pointwise:
+
+        l = t (log t - input)            (0 where t = 0, since t log t -> 0)
+        l = exp(t) (t - input)           with log_target=True (target given as log t).
+
+    reduction='batchmean' divides the sum by the batch size input.shape[0], which is the
+    true KL divergence per sample; 'mean' divides by the number of elements, as PyTorch.
+    dL/dinput = -t dL/dl  (-exp(t) dL/dl with log_target).
+    """
+    input, target = _same_shape("kl_div", input, target)
+    if log_target:
+        losses = exp(target) * (target - input)
+    else:
+        positive = target.data > 0
+        # t * (log t - input) vanishes at t = 0; log(1) there keeps the log finite.
+        losses = target * (log(where(positive, target, 1.0)) - input)
+    if _reduction("kl_div", reduction, batchmean=True) == "batchmean":
+        return sum(losses) / (input.shape[0] if input.ndim else 1)
+    return _reduce("kl_div", losses, reduction)
+
+
+# --- shared ----------------------------------------------------------------------------------------
+
+def _same_shape(op, input, target):
+    input = as_tensor(input)
+    target = as_tensor(target, like=input)
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: 'input' and 'target' must have the same shape, got input "
+                         f"{input.shape} and target {target.shape}")
+    return input, target
+
+
+def _reduction(op, reduction, batchmean=False):
+    """`reduction`, checked: 'mean', 'sum', 'none' (and 'batchmean' where that exists)."""
+    choices = ("mean", "sum", "none") + (("batchmean",) if batchmean else ())
+    if reduction not in choices:
+        raise ValueError(f"{op}: reduction must be one of {', '.join(map(repr, choices))}, "
+                         f"got {reduction!r}")
+    return reduction
+
+
+def _reduce(op, losses, reduction):
+    reduction = _reduction(op, reduction)
+    if reduction == "none":
+        return losses
+    return sum(losses) if reduction == "sum" else mean(losses)
