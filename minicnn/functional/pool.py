@@ -9,7 +9,7 @@ positions start[o] + i * step for i < count[o], those outside the input being pa
     adaptive    start = floor(o * H / out),     count = ceil((o + 1) * H / out) - start
 
 Output size of a fixed window, as in PyTorch (ceil_mode rounds up, but the last window
-must start inside the input or its left padding, and padding <= span / 2):
+must start inside the input or its left padding, and padding <= kernel_size / 2):
 
     span = dilation (kernel - 1) + 1
     out = floor((H + 2 padding - span + (stride - 1 if ceil_mode)) / stride) + 1
@@ -189,10 +189,8 @@ def _fixed_windows(op, input, kernel_size, stride, padding, dilation, ceil_mode,
     stride = kernel if stride is None or stride == [] else expand_argument(op, "stride", stride, spatial)
     padding = expand_argument(op, "padding", padding, spatial, minimum=0)
     dilation = expand_argument(op, "dilation", dilation, spatial)
-    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    if any(2 * p > span for p, span in zip(padding, spans)):
-        raise ValueError(f"{op}: padding {padding} must be at most half of the window's span "
-                         f"{spans} (kernel_size {kernel}, dilation {dilation})")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel}")
     in_plane = tuple(input.shape[-spatial:])
     out_plane = tuple(_pooled_size(*args, ceil_mode)
                       for args in zip(in_plane, kernel, stride, padding, dilation))
@@ -202,6 +200,13 @@ def _fixed_windows(op, input, kernel_size, stride, padding, dilation, ceil_mode,
                          f"padded input {padded} (input {tuple(input.shape)}, padding {padding})")
     windows = [(numpy.arange(out) * s - p, numpy.full(out, k), d)
                for out, k, s, p, d in zip(out_plane, kernel, stride, padding, dilation)]
+    for axis, ((start, _, step), size, k) in enumerate(zip(windows, in_plane, kernel)):
+        taps = start[:, None] + step * numpy.arange(k)
+        empty = numpy.flatnonzero(~((taps >= 0) & (taps < size)).any(axis=1))
+        if empty.size:     # dilation can step over a small input; PyTorch reads garbage there
+            raise ValueError(f"{op}: window {int(empty[0])} along dim {input.ndim - spatial + axis} "
+                             f"reads only padding (kernel_size {kernel}, dilation {dilation}, "
+                             f"padding {padding}, input {tuple(input.shape)})")
     return windows, in_plane, out_plane, kernel, padding
 
 
