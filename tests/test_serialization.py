@@ -1,0 +1,235 @@
+"""minicnn.serialization: pickle-free .npz and .safetensors files, written atomically."""
+import json
+import math
+import os
+import re
+
+import numpy
+import pytest
+
+import minicnn
+from minicnn import serialization
+from minicnn.serialization import METADATA_KEY, load, save
+
+
+def checkpoint():
+    rng = numpy.random.default_rng(0)
+    return {
+        "model": {"conv.weight": minicnn.tensor(rng.standard_normal((2, 1, 3, 3)).astype("float32")),
+                  "bn.num_batches_tracked": minicnn.tensor(numpy.array(7, dtype=numpy.int64))},
+        "optimizer": {"state": {0: {"step": 3, "exp_avg": rng.standard_normal(4)}},
+                      "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "nesterov": False,
+                                        "params": [0, 1]}]},
+        "scalar": numpy.array(2.5),
+        "ints": numpy.arange(5, dtype=numpy.int64),
+        "best": math.inf, "name": "résumé", "nothing": None, "seed": 2 ** 100,
+        "numpy_float": numpy.float32(0.5),
+    }
+
+
+def test_round_trip_keeps_values_types_and_dtypes(tmp_path):
+    original = checkpoint()
+    save(original, tmp_path / "checkpoint.npz")
+    loaded = load(tmp_path / "checkpoint.npz")
+
+    weight = loaded["model"]["conv.weight"]
+    assert isinstance(weight, minicnn.Tensor) and weight.dtype == numpy.float32
+    numpy.testing.assert_array_equal(weight.numpy(), original["model"]["conv.weight"].numpy())
+    tracked = loaded["model"]["bn.num_batches_tracked"]
+    assert tracked.shape == () and tracked.dtype == numpy.int64 and tracked.item() == 7
+    state = loaded["optimizer"]["state"]
+    assert list(state) == [0] and state[0]["step"] == 3          # int keys stay ints
+    assert isinstance(state[0]["exp_avg"], numpy.ndarray)        # arrays stay arrays
+    assert state[0]["exp_avg"].dtype == numpy.float64
+    numpy.testing.assert_array_equal(state[0]["exp_avg"], original["optimizer"]["state"][0]["exp_avg"])
+    assert loaded["optimizer"]["param_groups"] == original["optimizer"]["param_groups"]
+    assert isinstance(loaded["optimizer"]["param_groups"][0]["betas"], tuple)
+    assert loaded["scalar"].shape == () and loaded["scalar"] == 2.5
+    assert loaded["ints"].dtype == numpy.int64
+    assert (loaded["best"], loaded["name"], loaded["nothing"], loaded["seed"]) == \
+        (math.inf, "résumé", None, 2 ** 100)
+    assert loaded["numpy_float"] == 0.5
+
+
+def test_npz_is_readable_by_numpy_alone(tmp_path):
+    save(checkpoint(), tmp_path / "checkpoint.npz")
+    with numpy.load(tmp_path / "checkpoint.npz", allow_pickle=False) as npz:
+        assert sorted(npz.files) == sorted([METADATA_KEY, "model/conv.weight",
+                                            "model/bn.num_batches_tracked",
+                                            "optimizer/state/0/exp_avg", "scalar", "ints"])
+        assert json.loads(npz[METADATA_KEY].tobytes())["format"] == serialization.FORMAT
+
+
+def test_plain_npz_loads_as_flat_dict_of_tensors(tmp_path):
+    numpy.savez(tmp_path / "plain.npz", **{"0.weight": numpy.ones((2, 3)), "0.bias": numpy.zeros(2)})
+    loaded = load(tmp_path / "plain.npz")
+    assert sorted(loaded) == ["0.bias", "0.weight"]
+    assert isinstance(loaded["0.weight"], minicnn.Tensor) and loaded["0.weight"].shape == (2, 3)
+
+
+def test_safetensors_round_trip_and_layout(tmp_path):
+    arrays = {"w": numpy.arange(6, dtype=numpy.float32).reshape(2, 3),
+              "d": numpy.array([1.5, -2.0]), "i": numpy.array(-3, dtype=numpy.int64),
+              "mask": numpy.array([True, False])}
+    path = tmp_path / "model.safetensors"
+    save({**{k: minicnn.tensor(v) for k, v in arrays.items() if k != "mask"}, "mask": arrays["mask"]},
+         path)
+    raw = path.read_bytes()
+    header_length = int.from_bytes(raw[:8], "little")
+    assert header_length % 8 == 0
+    header = json.loads(raw[8:8 + header_length])
+    assert header["w"] == {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}
+    loaded = load(path)
+    for name, array in arrays.items():
+        assert loaded[name].dtype == array.dtype
+        numpy.testing.assert_array_equal(loaded[name].numpy(), array)
+
+
+def write_safetensors_by_hand(path, entries, metadata=None):
+    """A file as the format's specification describes it, built without minicnn."""
+    header, data = {}, b""
+    for name, (dtype_name, shape, raw) in entries.items():
+        header[name] = {"dtype": dtype_name, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    if metadata:
+        header["__metadata__"] = metadata
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + data)
+
+
+def test_reads_safetensors_written_elsewhere_including_bfloat16(tmp_path):
+    values = numpy.array([1.0, -2.5, 0.15625], dtype=numpy.float32)
+    bfloat16 = (values.view(numpy.uint32) >> 16).astype("<u2").tobytes()   # exact for these
+    write_safetensors_by_hand(tmp_path / "m.safetensors", {
+        "b": ("BF16", [3], bfloat16),
+        "h": ("F16", [1, 2], numpy.array([[1, 2]], dtype="<f2").tobytes()),
+    }, metadata={"format": "pt"})
+    loaded = load(tmp_path / "m.safetensors")
+    assert sorted(loaded) == ["b", "h"]
+    assert loaded["b"].dtype == numpy.float32
+    numpy.testing.assert_array_equal(loaded["b"].numpy(), values)
+    assert loaded["h"].dtype == numpy.float16 and loaded["h"].shape == (1, 2)
+
+
+def test_failure_while_writing_leaves_the_old_file_and_no_temporary_files(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.npz"
+    save({"x": numpy.ones(3)}, path)
+    before = path.read_bytes()
+
+    def half_written(file, arrays):
+        file.write(b"PK\x03\x04 partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(serialization, "_write_npz", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        save({"x": numpy.zeros(3)}, path)
+    monkeypatch.undo()
+    def failed_rename(source, target):
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(os, "replace", failed_rename)
+    with pytest.raises(OSError, match="rename failed"):
+        save({"x": numpy.zeros(3)}, path)
+    monkeypatch.undo()
+
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.npz"]
+    numpy.testing.assert_array_equal(load(path)["x"], numpy.ones(3))
+
+
+@pytest.mark.parametrize("obj, error, message", [
+    ({"s": {1, 2}}, TypeError, r"save: cannot store 's' of type set"),
+    ({"a": {"b/c": numpy.ones(1)}}, ValueError, r"save: the key 'b/c' in 'a' contains '/'"),
+    ({(1, 2): numpy.ones(1)}, TypeError, r"save: dict keys must be strings or integers, got \(1, 2\)"),
+    ({"o": numpy.array([None, 1], dtype=object)}, TypeError, r"'o' is an array of Python objects"),
+    ([numpy.ones(1)], TypeError, r"save: expected a dict .*, got list"),
+])
+def test_unsavable_objects_raise_before_touching_the_file(tmp_path, obj, error, message):
+    path = tmp_path / "checkpoint.npz"
+    save({"x": numpy.ones(3)}, path)
+    before = path.read_bytes()
+    with pytest.raises(error, match=message):
+        save(obj, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["checkpoint.npz"]
+
+
+def test_safetensors_holds_only_a_flat_dict_of_arrays(tmp_path):
+    with pytest.raises(TypeError, match=r"flat dict of named arrays, but entry 'opt' is a dict; "
+                                        r"save nested checkpoints as .npz"):
+        save({"opt": {"lr": 0.1}}, tmp_path / "x.safetensors")
+
+
+def test_truncated_corrupt_and_foreign_files_raise_errors_naming_the_path(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    save({"x": numpy.arange(1000.0)}, path)
+    raw = path.read_bytes()
+
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(raw[:len(raw) // 2])
+    with pytest.raises(ValueError, match=rf"load: {re.escape(str(truncated))} is a damaged or truncated .npz file"):
+        load(truncated)
+
+    corrupt = tmp_path / "corrupt.npz"
+    middle = len(raw) // 2
+    corrupt.write_bytes(raw[:middle] + bytes(b ^ 0xFF for b in raw[middle:middle + 16]) + raw[middle + 16:])
+    with pytest.raises(ValueError, match=rf"load: {re.escape(str(corrupt))} is a damaged or truncated .npz file"):
+        load(corrupt)
+
+    text = tmp_path / "notes.npz"
+    text.write_text("not an archive")
+    with pytest.raises(ValueError, match=rf"load: {re.escape(str(text))} is not an .npz file"):
+        load(text)
+
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.npz")
+
+
+def test_damaged_safetensors_files_raise_clear_errors(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save({"w": numpy.ones((4, 4))}, path)
+    raw = path.read_bytes()
+    cases = {
+        raw[:5]: r"it has 5 bytes, fewer than the 8-byte header length",
+        (10 ** 9).to_bytes(8, "little") + raw[8:]: r"the header length 1000000000 exceeds the 192 bytes",
+        raw[:-8]: r"entry 'w' \(F64, shape \[4, 4\]\) needs 128 bytes",
+        raw[:8] + b"{" * (len(raw) - 8): r"the header is not JSON",
+    }
+    for content, message in cases.items():
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=rf"load: {re.escape(str(path))} is not a valid .safetensors file: {message}"):
+            load(path)
+
+
+def test_pytorch_state_dict_exported_to_npz_reproduces_pytorch_outputs(torch, tmp_path):
+    from minicnn import nn
+    reference = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 5)).double()
+    with torch.no_grad():                       # running statistics that are not 0 and 1
+        reference[1].running_mean.uniform_(-1, 1)
+        reference[1].running_var.uniform_(0.5, 2)
+        reference[1].num_batches_tracked.fill_(12)
+    reference.eval()
+    path = tmp_path / "torch_model.npz"
+    numpy.savez(path, **{k: v.numpy() for k, v in reference.state_dict().items()})
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 5)).double()
+    model.load_state_dict(load(path))
+    model.eval()
+
+    x = numpy.random.default_rng(0).standard_normal((2, 3, 8, 8))
+    with torch.no_grad():
+        expected = reference(torch.tensor(x)).numpy()
+    with minicnn.no_grad():
+        got = model(minicnn.tensor(x)).numpy()
+    numpy.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+    # The same weights through a .safetensors file written by minicnn.
+    save(model.state_dict(), tmp_path / "model.safetensors")
+    again = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 5)).double()
+    again.load_state_dict(load(tmp_path / "model.safetensors"))
+    again.eval()
+    with minicnn.no_grad():
+        numpy.testing.assert_array_equal(again(minicnn.tensor(x)).numpy(), got)
