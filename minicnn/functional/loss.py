@@ -125,7 +125,9 @@ class BinaryCrossEntropy(Function):
     as in PyTorch, so x = 0 or 1 costs 100 instead of infinity.
 
     dL/dx = dL/dl * (x - t) / max(x (1 - x), 1e-12)   (PyTorch's guard against x in {0, 1})
-    dL/dt = dL/dl * (log(1 - x) - log(x))             (clamped logs; computed only if needed)
+    dL/dt = dL/dl * (log(1 - x) - log(x))             (computed only if needed)
+    The logs in dL/dt are clamped too, so it is the derivative of the clamped loss and stays
+    finite at x in {0, 1}, where PyTorch's is +-inf.
     """
 
     def forward(self, x, t):
