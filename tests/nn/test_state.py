@@ -1,4 +1,6 @@
 """state_dict / load_state_dict: PyTorch's keys and order, strictness, and all-or-nothing loads."""
+from collections import OrderedDict
+
 import numpy
 import pytest
 
@@ -20,14 +22,13 @@ def torch_conv_block(torch):
 
 def torch_lenet5(torch):
     tnn = torch.nn
-    model = tnn.Module()
-    model.features = tnn.Sequential(
+    features = tnn.Sequential(
         tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
         tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2))
-    model.classifier = tnn.Sequential(
+    classifier = tnn.Sequential(
         tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(),
         tnn.Linear(84, 10))
-    return model
+    return tnn.Sequential(OrderedDict(features=features, classifier=classifier))
 
 
 @pytest.mark.parametrize("ours, theirs", [(conv_block, torch_conv_block), (LeNet5, torch_lenet5)])
