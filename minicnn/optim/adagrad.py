@@ -23,7 +23,7 @@ class Adagrad(Optimizer):
     def _check_group(self, group):
         super()._check_group(group)
         for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            check_setting("Adagrad", name, group[name], group[name] >= 0, ">= 0")
+            check_setting(self._name, name, group[name], group[name] >= 0, ">= 0")
 
     def _init_state(self, param, group):
         xp = array_module(param)

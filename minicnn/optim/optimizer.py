@@ -22,6 +22,9 @@ from ..backend import array_module, device_of, move_array
 
 
 class Optimizer:
+    """Base class: `params` is an iterable of Tensors, or of dicts {"params": tensors,
+    setting: value} (one per parameter group); `defaults` fills the settings a group omits."""
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = {}
@@ -145,12 +148,16 @@ class Optimizer:
         params = {}
         for saved, group in zip(saved_groups, self.param_groups):
             params.update(zip(saved["params"], group["params"]))
-            group.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = {}
+        # Everything is checked and copied before anything changes, so a bad state_dict
+        # leaves the optimizer as it was.
+        state = {}
         for key, saved_state in state_dict["state"].items():
             param = params[int(key)]
-            self.state[param] = {name: _onto_param(value, param)
-                                 for name, value in saved_state.items()}
+            state[param] = {name: _onto_param(value, param, name, self._name)
+                            for name, value in saved_state.items()}
+        for saved, group in zip(saved_groups, self.param_groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = state
 
     def _all_params(self):
         return [p for group in self.param_groups for p in group["params"]]
@@ -179,12 +186,15 @@ def with_weight_decay(grad, param, weight_decay):
     return grad + weight_decay * param if weight_decay != 0 else grad
 
 
-def _onto_param(value, param):
-    """A saved state entry on the parameter's device; floating arrays take its dtype."""
+def _onto_param(value, param, name, optimizer):
+    """A copy of a saved state entry on the parameter's device; floating arrays take its dtype."""
     if isinstance(value, Tensor):
         value = value.data
     if not hasattr(value, "dtype") or not hasattr(value, "shape"):
         return value            # a number such as the step count
+    if tuple(value.shape) != param.shape:
+        raise ValueError(f"{optimizer}.load_state_dict: state '{name}' has shape "
+                         f"{tuple(value.shape)} but its parameter has shape {param.shape}")
     array = move_array(value, device_of(param.data))
     if array.dtype.kind == "f":
         array = array.astype(param.dtype, copy=False)

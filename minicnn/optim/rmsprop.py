@@ -22,7 +22,7 @@ class RMSprop(Optimizer):
     def _check_group(self, group):
         super()._check_group(group)
         for name in ("alpha", "eps", "weight_decay", "momentum"):
-            check_setting("RMSprop", name, group[name], group[name] >= 0, ">= 0")
+            check_setting(self._name, name, group[name], group[name] >= 0, ">= 0")
 
     def _init_state(self, param, group):
         xp = array_module(param)

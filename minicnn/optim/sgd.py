@@ -23,10 +23,10 @@ class SGD(Optimizer):
 
     def _check_group(self, group):
         super()._check_group(group)
-        check_setting("SGD", "momentum", group["momentum"], group["momentum"] >= 0, ">= 0")
-        check_setting("SGD", "weight_decay", group["weight_decay"], group["weight_decay"] >= 0,
+        check_setting(self._name, "momentum", group["momentum"], group["momentum"] >= 0, ">= 0")
+        check_setting(self._name, "weight_decay", group["weight_decay"], group["weight_decay"] >= 0,
                       ">= 0")
-        check_setting("SGD", "nesterov", group["nesterov"],
+        check_setting(self._name, "nesterov", group["nesterov"],
                       not group["nesterov"] or (group["momentum"] > 0 and group["dampening"] == 0),
                       "nesterov=True only with momentum > 0 and dampening == 0")
 

@@ -206,3 +206,15 @@ def test_load_state_dict_rejects_a_different_layout():
         SGD([a], lr=0.1).load_state_dict(state_dict)
     with pytest.raises(ValueError, match=r"state_dict has 1 parameter groups but the optimizer has 2"):
         SGD([{"params": [a]}, {"params": [b]}], lr=0.1).load_state_dict(state_dict)
+
+
+def test_load_state_dict_with_a_wrong_shape_changes_nothing():
+    a = minicnn.tensor([1.0, 2.0], requires_grad=True)
+    source = SGD([a], lr=0.1, momentum=0.9)
+    a.grad = minicnn.tensor([1.0, 1.0])
+    source.step()
+    target = SGD([minicnn.tensor([1.0, 2.0, 3.0], requires_grad=True)], lr=0.5, momentum=0.1)
+    with pytest.raises(ValueError, match=r"SGD.load_state_dict: state 'momentum_buffer' has "
+                                         r"shape \(2,\) but its parameter has shape \(3,\)"):
+        target.load_state_dict(source.state_dict())
+    assert target.param_groups[0]["lr"] == 0.5 and target.state == {}
