@@ -27,7 +27,6 @@ fsync-ed to disk, then renamed over the target with os.replace. A crash or an er
 leaves the old file as it was, never a half-written one.
 """
 import contextlib
-import io
 import json
 import math
 import os
@@ -72,14 +71,14 @@ def load(path):
     """
     path = os.fspath(path)
     with open(path, "rb") as file:           # a missing file raises FileNotFoundError here
-        data = file.read()
-    if _is_safetensors(path):
-        return _decode_safetensors(data, path)
-    if not data.startswith(b"PK"):
+        if _is_safetensors(path):
+            return _decode_safetensors(file.read(), path)
+        start = file.read(8)
+    if not start.startswith(b"PK"):
         raise ValueError(f"load: {path} is not an .npz file (it does not start with the zip "
-                         f"signature 'PK', it starts with {data[:8]!r}); minicnn reads .npz "
+                         f"signature 'PK', it starts with {start!r}); minicnn reads .npz "
                          "files and, by their extension, .safetensors files")
-    arrays = _read_npz(data, path)
+    arrays = _read_npz(path)
     if METADATA_KEY not in arrays:
         return {name: Tensor(array) for name, array in arrays.items()}
     try:
@@ -159,10 +158,10 @@ def _write_npz(file, arrays):
                 numpy.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def _read_npz(data, path):
-    """Every array of the .npz bytes `data`; a damaged file raises one clear error."""
+def _read_npz(path):
+    """Every array of the .npz file; a damaged file raises one clear error."""
     try:
-        with numpy.load(io.BytesIO(data), allow_pickle=False) as npz:
+        with numpy.load(path, allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as error:
         raise ValueError(f"load: {path} is a damaged or truncated .npz file "
@@ -223,8 +222,11 @@ def _decode_safetensors(data, path):
             continue
         try:
             dtype_name, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
+            if not all(isinstance(n, int) and n >= 0 for n in [*shape, begin, end]):
+                raise TypeError
         except (KeyError, TypeError, ValueError):
-            raise damaged(f"entry {name!r} lacks dtype, shape or data_offsets") from None
+            raise damaged(f"entry {name!r} needs a dtype, a shape and data_offsets of "
+                          f"non-negative integers, got {entry!r}") from None
         if dtype_name == "BF16":   # NumPy has no bfloat16: widen to float32 (exact)
             dtype, stored = numpy.dtype("float32"), numpy.dtype("<u2")
         elif dtype_name in _SAFETENSORS_DTYPES:
@@ -233,7 +235,7 @@ def _decode_safetensors(data, path):
         else:
             raise damaged(f"entry {name!r} has unsupported dtype {dtype_name!r}")
         size = math.prod(shape) * stored.itemsize
-        if not 0 <= begin <= end <= len(buffer) or end - begin != size:
+        if not begin <= end <= len(buffer) or end - begin != size:
             raise damaged(f"entry {name!r} ({dtype_name}, shape {shape}) needs {size} bytes but "
                           f"data_offsets are [{begin}, {end}] in a data part of {len(buffer)} bytes")
         array = numpy.frombuffer(buffer[begin:end], dtype=stored).reshape(shape)

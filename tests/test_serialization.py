@@ -233,3 +233,12 @@ def test_pytorch_state_dict_exported_to_npz_reproduces_pytorch_outputs(torch, tm
     again.eval()
     with minicnn.no_grad():
         numpy.testing.assert_array_equal(again(minicnn.tensor(x)).numpy(), got)
+
+
+def test_safetensors_entries_must_have_integer_shapes_and_offsets(tmp_path):
+    path = tmp_path / "m.safetensors"
+    header = json.dumps({"w": {"dtype": "F32", "shape": ["2"], "data_offsets": [0, 8]}}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(8))
+    with pytest.raises(ValueError, match=r"entry 'w' needs a dtype, a shape and data_offsets of "
+                                         r"non-negative integers"):
+        load(path)
