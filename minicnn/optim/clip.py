@@ -28,7 +28,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return Tensor(array_module().zeros(()))
     xp = array_module(*[g.data for g in grads], op="clip_grad_norm_")
     norms = xp.stack([_vector_norm(g.data, norm_type) for g in grads])
-    total = _vector_norm(norms, norm_type)
+    total = xp.asarray(_vector_norm(norms, norm_type))     # NumPy reductions give scalars
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
                            f"gradients is {float(total)}; pass error_if_nonfinite=False to clip anyway")

@@ -68,3 +68,12 @@ def test_bad_arguments():
         clip_grad_value_([w], -1)
     with pytest.raises(TypeError, match=r"parameter 0 is a ndarray, expected a minicnn Tensor"):
         clip_grad_value_([numpy.zeros(2)], 1.0)
+
+
+def test_clip_grad_norm_keeps_float32():
+    w = minicnn.zeros(4, dtype="float32", requires_grad=True)
+    w.grad = minicnn.full((4,), 2.0, dtype="float32")
+    total = clip_grad_norm_([w], 1.0)
+    assert total.dtype == numpy.float32 and total.shape == () and total.item() == 4.0
+    assert w.grad.dtype == numpy.float32
+    numpy.testing.assert_allclose(w.grad.numpy(), 0.5, rtol=1e-6)
