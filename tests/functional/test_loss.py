@@ -234,3 +234,12 @@ def test_bad_arguments_are_named():
         F.binary_cross_entropy(leaf([-0.5, 0.5]), leaf([0.0, 1.0]))
     with pytest.raises(ValueError, match="smooth_l1_loss: beta must be >= 0, got -1"):
         F.smooth_l1_loss(leaf((2,)), leaf((2,)), beta=-1)
+
+
+def test_float32_stays_float32(device):
+    logits, target = minicnn.randn(4, 3, device=device), minicnn.tensor([0, 2, 1, -100], device=device)
+    weight = minicnn.tensor(numpy.array([1.0, 2.0, 3.0]), device=device)    # float64 weight
+    assert F.cross_entropy(logits, target, weight, label_smoothing=0.1).dtype == numpy.float32
+    probabilities = minicnn.rand(4, 3, device=device)
+    for name, _ in ELEMENTWISE:
+        assert getattr(F, name)(probabilities, probabilities).dtype == numpy.float32, name

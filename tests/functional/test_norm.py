@@ -143,3 +143,12 @@ def test_layer_and_group_norm_errors():
         F.layer_norm(leaf((2, 3)), 4)
     with pytest.raises(ValueError, match=r"group_norm: 6 channels cannot be split into 4 groups"):
         F.group_norm(leaf((2, 6, 3)), 4)
+
+
+def test_float32_stays_float32(device):
+    x = minicnn.randn(4, 2, 3, device=device)
+    running_mean, running_var = minicnn.zeros(2, device=device), minicnn.ones(2, device=device)
+    assert F.batch_norm(x, running_mean, running_var, training=True).dtype == numpy.float32
+    assert F.batch_norm(x, running_mean, running_var).dtype == numpy.float32
+    assert F.layer_norm(x, 3).dtype == numpy.float32
+    assert F.group_norm(x, 2).dtype == numpy.float32
