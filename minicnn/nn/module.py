@@ -14,7 +14,7 @@ so a state_dict can be checked key by key against a PyTorch model of the same sh
 from collections import OrderedDict
 
 from ..autograd import Tensor
-from ..backend import as_dtype, is_floating, move_array
+from ..backend import Device, array_module, as_dtype, is_floating, move_array
 from .hooks import RemovableHandle
 from .parameter import Parameter
 from .state import load_state_dict, state_dict
@@ -59,22 +59,17 @@ class Module:
         elif isinstance(value, Module):
             self._forget(name)
             self._modules[name] = value
-        elif name in self._parameters:
-            if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} to parameter '{name}' of "
-                                f"{type(self).__name__}: expected a Parameter or None")
-            self._parameters[name] = None
-        elif name in self._buffers:
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} to buffer '{name}' of "
-                                f"{type(self).__name__}: expected a Tensor or None")
-            self._buffers[name] = value
-        elif name in self._modules:
-            if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} to child module '{name}' "
-                                f"of {type(self).__name__}: expected a Module or None")
-            self._modules[name] = None
         else:
+            # Reassigning a registered name keeps it registered; None clears it (bias=None).
+            for registry, kind in ((self._parameters, Parameter), (self._buffers, Tensor),
+                                   (self._modules, Module)):
+                if name in registry:
+                    if value is not None and not isinstance(value, kind):
+                        raise TypeError(f"cannot assign {type(value).__name__} to '{name}' of "
+                                        f"{type(self).__name__}: expected a {kind.__name__} "
+                                        "or None")
+                    registry[name] = value
+                    return
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
@@ -227,7 +222,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad = Tensor(param.grad.data * 0)
+                param.grad = Tensor(array_module(param.grad.data).zeros_like(param.grad.data))
 
     # --- hooks ----------------------------------------------------------------------
     def register_forward_pre_hook(self, hook):
@@ -254,7 +249,7 @@ class Module:
         before the move keeps updating the right tensors. Returns self.
         """
         for arg in args:
-            if isinstance(arg, str) or type(arg).__name__ == "Device":
+            if isinstance(arg, (str, Device)):
                 device = arg
             else:
                 dtype = arg

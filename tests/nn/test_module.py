@@ -1,4 +1,6 @@
 """Module: registration, traversal, modes, freezing, hooks, devices and printing."""
+import copy
+
 import numpy
 import pytest
 
@@ -67,7 +69,7 @@ def test_reassigning_and_deleting_attributes():
     model = Scale()
     model.weight = None
     assert "weight" in model._parameters and model.weight is None
-    with pytest.raises(TypeError, match="parameter 'bias' of Scale: expected a Parameter"):
+    with pytest.raises(TypeError, match="cannot assign Tensor to 'bias' of Scale: expected a Parameter or None"):
         model.bias = minicnn.zeros(3)
     model.bias = Scale()            # a name can change kind
     assert "bias" in model._modules and "bias" not in model._parameters
@@ -186,3 +188,12 @@ def test_repr_nests_children():
 def test_forward_must_be_implemented():
     with pytest.raises(NotImplementedError, match="Empty must implement forward"):
         type("Empty", (nn.Module,), {})()(1)
+
+
+def test_deepcopy_gives_an_independent_model():
+    """How a training loop keeps its best weights."""
+    model = Pair()
+    snapshot = copy.deepcopy(model)
+    model.first.weight.data[...] = 0
+    numpy.testing.assert_array_equal(snapshot.first.weight.numpy(), [1, 2, 3])
+    assert isinstance(snapshot.first.weight, nn.Parameter)
