@@ -11,7 +11,8 @@ Each output position o along a dim of input size `size` and output size `out` re
               i0 = min(floor(real), size - 1), i1 = min(i0 + 1, size - 1),
               y = (1 - t) x[i0] + t x[i1] with t = real - i0
 
-A dim whose size does not change is copied, whatever the scale (PyTorch's rule).
+In the linear modes a dim whose size does not change is copied, whatever the scale
+(PyTorch's rule; _nearest documents the nearest kernels' own shortcuts).
 Bilinear and trilinear are this 1-d rule along every dim: the output is the sum over the
 2^d corners of a gather from the input times the product of the corner's weights. The
 gathers are GatherPlanes (pool.py), whose gradient is the scatter-add of dL/dy to the
@@ -33,11 +34,11 @@ __all__ = ["interpolate"]
 _MODES = {"nearest": None, "linear": 1, "bilinear": 2, "trilinear": 3}
 
 
-def _nearest(size, out, scale):
-    if out == size:
-        return [(numpy.arange(out), None)]
-    if out == 2 * size:         # PyTorch special-cases doubling, ignoring the scale
-        return [(numpy.arange(out) // 2, None)]
+def _nearest(size, out, scale, shortcuts):
+    """PyTorch's 2-d kernel (shortcuts=True) copies an unchanged dim and takes o // 2 for an
+    exact doubling whatever the scale_factor; its 1-d and 3-d kernels always use the scale."""
+    if shortcuts and out in (size, 2 * size):
+        return [(numpy.arange(out) * size // out, None)]
     scale32 = numpy.float32(1.0 / scale) if scale else numpy.float32(size) / numpy.float32(out)
     source = numpy.floor(numpy.arange(out, dtype=numpy.float32) * scale32).astype(numpy.int64)
     return [(numpy.minimum(source, size - 1), None)]
@@ -102,7 +103,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if recompute_scale_factor:
         scales = (None,) * spatial
     in_plane = tuple(input.shape[2:])
-    per_dim = [_nearest(n, o, s) if mode == "nearest" else _linear(n, o, s, bool(align_corners))
+    per_dim = [_nearest(n, o, s, spatial == 2) if mode == "nearest" else _linear(n, o, s, bool(align_corners))
                for n, o, s in zip(in_plane, out_plane, scales)]
     xp = array_module(input.data)
     result = None
