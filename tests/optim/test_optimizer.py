@@ -28,6 +28,7 @@ CASES = [
     ("Adagrad", {"eps": 1e-3}),
 ]
 # Two groups with their own lr and weight decay, as when fine-tuning.
+CASE_IDS = [f"{name}({', '.join(f'{k}={v}' for k, v in options.items())})" for name, options in CASES]
 GROUPS = [{"lr": 0.05, "weight_decay": 0.0}, {"lr": 0.02, "weight_decay": 0.1}]
 
 
@@ -65,7 +66,7 @@ def initial_values():
     return [rng.standard_normal(shape) for shape in SHAPES]
 
 
-@pytest.mark.parametrize("name, options", CASES)
+@pytest.mark.parametrize("name, options", CASES, ids=CASE_IDS)
 def test_matches_torch_after_20_steps(torch, device, name, options):
     initial, sequence = initial_values(), gradient_sequence(20)
     params, optimizer = make_ours(name, options, initial, device)
@@ -86,7 +87,7 @@ def test_matches_torch_after_20_steps(torch, device, name, options):
                                       rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("name, options", CASES)
+@pytest.mark.parametrize("name, options", CASES, ids=CASE_IDS)
 def test_state_dict_resumes_bit_for_bit(device, tmp_path, name, options):
     initial, sequence = initial_values(), gradient_sequence(20)
     params, optimizer = make_ours(name, options, initial, device)
