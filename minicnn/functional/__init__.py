@@ -6,6 +6,12 @@ this package also installs the Tensor operators and methods (tensor_methods.py).
 """
 from . import (activation, arithmetic, broadcast, conversion, conv, dropout, elementwise,
                embedding, loss, matrix, norm, padding, pool, reduce, resample, shape)
+
+# Taken before the star imports below, which rebind names such as `dropout` from the
+# module to the function of the same name.
+_families = (activation, arithmetic, broadcast, conversion, conv, dropout, elementwise,
+             embedding, loss, matrix, norm, padding, pool, reduce, resample, shape)
+
 from .activation import *
 from .arithmetic import *
 from .broadcast import *
@@ -23,9 +29,6 @@ from .reduce import *
 from .resample import *
 from .shape import *
 from . import tensor_methods
-
-_families = (activation, arithmetic, broadcast, conversion, conv, dropout, elementwise,
-             embedding, loss, matrix, norm, padding, pool, reduce, resample, shape)
 
 __all__ = sorted(name for family in _families for name in family.__all__)
 

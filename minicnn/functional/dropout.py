@@ -9,7 +9,7 @@ from ..autograd import Tensor, as_tensor
 from ..backend import array_module
 from ..backend.random import generator
 
-__all__ = ["dropout2d"]  # TEMPORARY: "dropout" waits for the functional/__init__.py fix
+__all__ = ["dropout", "dropout2d"]
 
 
 def dropout(input, p=0.5, training=True):

@@ -9,7 +9,7 @@ from ..autograd.tensor import as_array
 from ..backend import array_module
 from .elementwise import where
 
-__all__ = []  # TEMPORARY: "embedding" waits for the functional/__init__.py fix
+__all__ = ["embedding"]
 
 
 class Embedding(Function):
