@@ -16,7 +16,7 @@ import sys
 import numpy
 
 from . import manual_seed, no_grad, optim, tensor
-from .data import DataLoader, Subset, get_dataset
+from .data import DataLoader, Subset, get_dataset, transforms
 from .data.datasets import DATASETS
 from .models import MODELS, get_model
 from .serialization import load
@@ -32,7 +32,7 @@ OPTIMIZERS = {
 }
 DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 15, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
-            "patience": None}
+            "patience": None, "augment": False}
 
 
 def build_parser():
@@ -51,6 +51,8 @@ def build_parser():
     train.add_argument("--seed", type=int, help="seed of weights and shuffling (default: 0)")
     train.add_argument("--limit", type=int, help="use only the first N train and test samples")
     train.add_argument("--root", help="folder of file-based datasets (default: data)")
+    train.add_argument("--augment", action="store_const", const=True,
+                       help="random shifts by up to 2 pixels (and flips for colour images)")
     train.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
     train.add_argument("--out", default="runs", help="parent of the run directory (default: runs)")
     train.add_argument("--name", help="run directory name (default: MODEL-DATASET)")
@@ -67,8 +69,20 @@ def build_parser():
 
 
 # --- pieces shared by the commands ----------------------------------------------------------
+def augmentation(config, train):
+    """Random shifts (padding 2, crop back) for training; flips too where mirror images make
+    sense (colour photos and shapes, not digits)."""
+    if not (train and config["augment"]):
+        return None
+    steps = [transforms.RandomCrop(padding=2)]
+    if config["dataset"] in ("cifar10", "shapes"):
+        steps.append(transforms.RandomHorizontalFlip())
+    return transforms.Compose(steps)
+
+
 def load_split(config, train):
-    data = get_dataset(config["dataset"], train=train, root=config["root"])
+    data = get_dataset(config["dataset"], train=train, root=config["root"],
+                       transform=augmentation(config, train))
     if config["limit"]:
         data = Subset(data, range(min(config["limit"], len(data))))
     return data

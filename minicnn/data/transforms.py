@@ -82,15 +82,18 @@ class RandomHorizontalFlip:
 
 
 class RandomCrop:
-    """Pad each image by `padding` zeros on every side, then cut a random size x size window."""
+    """Pad each image by `padding` zeros on every side, then cut a random size x size window.
 
-    def __init__(self, size, padding=0):
-        self.size = (size, size) if isinstance(size, int) else tuple(size)
+    size=None keeps the image's own size: a random shift by up to `padding` pixels.
+    """
+
+    def __init__(self, size=None, padding=0):
+        self.size = (size, size) if isinstance(size, int) else size
         self.padding = padding
 
     def __call__(self, images):
         batch, restore = _as_batch(images)
-        p, (height, width) = self.padding, self.size
+        p, (height, width) = self.padding, self.size or batch.shape[2:]
         padded = numpy.pad(batch, ((0, 0), (0, 0), (p, p), (p, p)))
         spare_h, spare_w = padded.shape[2] - height, padded.shape[3] - width
         if spare_h < 0 or spare_w < 0:

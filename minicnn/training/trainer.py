@@ -49,7 +49,8 @@ class Trainer:
         self.class_names = list(class_names) if class_names is not None else None
         self.history = {key: [] for key in HISTORY_KEYS}
         self.stopped = None
-        self.device = next(iter(model.parameters())).device
+        first = next(iter(model.parameters()), None)
+        self.device = first.device if first is not None else "cpu"
 
     # --- files ------------------------------------------------------------------------
     def path(self, name):

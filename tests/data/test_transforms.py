@@ -45,3 +45,9 @@ def test_random_crop_is_a_shifted_window_of_the_padded_image():
 def test_compose_applies_in_order():
     chain = Compose([Normalize([1.0], [1.0]), Normalize([0.0], [2.0])])
     numpy.testing.assert_allclose(chain(numpy.full((1, 2, 2), 3, numpy.float32)), 1.0)
+
+
+def test_random_crop_without_size_shifts():
+    images = numpy.ones((6, 1, 5, 5), numpy.float32)
+    out = RandomCrop(padding=1)(images)
+    assert out.shape == images.shape and out.min() == 0 and out.max() == 1
