@@ -249,6 +249,8 @@ def _decode_safetensors(data, path):
 def _write_atomically(path, write):
     """Run write(file) on a temporary file beside `path`, fsync it, then rename it over `path`."""
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save: cannot write {path}: the directory {directory} does not exist")
     descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
                                              suffix=".tmp", dir=directory)
     try:

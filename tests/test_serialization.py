@@ -242,3 +242,8 @@ def test_safetensors_entries_must_have_integer_shapes_and_offsets(tmp_path):
     with pytest.raises(ValueError, match=r"entry 'w' needs a dtype, a shape and data_offsets of "
                                          r"non-negative integers"):
         load(path)
+
+
+def test_saving_into_a_missing_directory_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"save: cannot write .* the directory .*missing does not exist"):
+        save({"x": numpy.ones(1)}, tmp_path / "missing" / "x.npz")
