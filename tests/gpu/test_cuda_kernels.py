@@ -42,15 +42,17 @@ def test_every_kernel_compiles_for_float_and_double(family):
 @needs_gpu
 def test_col2im_is_the_adjoint_of_im2col():
     import cupy
+    from minicnn.cpu_kernels.conv_geometry import ConvGeometry
     from minicnn.gpu_kernels.conv import col2im, im2col
     rng = numpy.random.default_rng(0)
     x = cupy.asarray(rng.standard_normal((2, 3, 7, 6)))
-    geometry = dict(kernel=(3, 2), stride=(2, 1), padding=(1, 1), dilation=(2, 1))
     out_size = ((7 + 2 - 2 * 2 - 1) // 2 + 1, (6 + 2 - 1 - 1) // 1 + 1)
-    col = im2col(x, out_size=out_size, **geometry)
+    geometry = ConvGeometry(in_size=(7, 6), out_size=out_size, kernel=(3, 2), stride=(2, 1),
+                            padding=((1, 1), (1, 1)), dilation=(2, 1), groups=1)
+    col = im2col(x, geometry)
     c = cupy.asarray(rng.standard_normal(col.shape))
     left = float((col * c).sum())
-    right = float((x * col2im(c, x.shape, out_size=out_size, **geometry)).sum())
+    right = float((x * col2im(c, geometry, 2, 3)).sum())
     assert abs(left - right) < 1e-10 * max(1.0, abs(left))
 
 
