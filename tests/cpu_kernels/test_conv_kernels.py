@@ -1,0 +1,85 @@
+"""The two CPU convolution kernels agree, and each triple of products is mutually adjoint."""
+import numpy
+import pytest
+from hypothesis import given, strategies as st
+
+from minicnn.cpu_kernels import conv_numba, im2col
+from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
+from minicnn.cpu_kernels.threads import blas_threads, num_threads, parallel_for, set_num_threads
+
+
+@st.composite
+def problems(draw):
+    """A geometry (with asymmetric padding, as padding='same' makes) and random arrays for it."""
+    pick = lambda low, high: (draw(st.integers(low, high)), draw(st.integers(low, high)))
+    kernel, stride, dilation = pick(1, 4), pick(1, 3), pick(1, 2)
+    padding = (pick(0, 2), pick(0, 2))
+    in_size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - sum(p)), 9))
+                    for k, d, p in zip(kernel, dilation, padding))
+    out_size = tuple(correlation_size(*axis) for axis in zip(in_size, kernel, stride, padding, dilation))
+    groups = draw(st.sampled_from([1, 2, 3]))
+    batch, in_channels = draw(st.integers(1, 5)), groups * draw(st.integers(1, 3))
+    out_channels = groups * draw(st.integers(1, 3))
+    dtype = draw(st.sampled_from([numpy.float32, numpy.float64]))
+    rng = numpy.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    geometry = ConvGeometry(in_size, out_size, kernel, stride, padding, dilation, groups)
+    x = rng.standard_normal((batch, in_channels) + in_size).astype(dtype)
+    w = rng.standard_normal((out_channels, in_channels // groups) + kernel).astype(dtype)
+    gy = rng.standard_normal((batch, out_channels) + out_size).astype(dtype)
+    return geometry, x, w, gy
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@given(problem=problems())
+def test_numba_matches_im2col(threads, problem):
+    geometry, x, w, gy = problem
+    tolerance = 1e-4 if x.dtype == numpy.float32 else 1e-11
+    previous = num_threads()
+    set_num_threads(threads)
+    try:
+        for op, arguments in [("forward", (x, w)), ("input_grad", (gy, w)), ("weight_grad", (x, gy))]:
+            ours, reference = (getattr(kernel, op)(*arguments, geometry) for kernel in (conv_numba, im2col))
+            assert ours.dtype == reference.dtype == x.dtype
+            numpy.testing.assert_allclose(ours, reference, rtol=tolerance, atol=tolerance, err_msg=op)
+    finally:
+        set_num_threads(previous)
+
+
+@given(problem=problems())
+def test_products_are_adjoint(problem):
+    """<forward(x, w), gy> = <x, input_grad(gy, w)> = <w, weight_grad(x, gy)>: all one sum."""
+    geometry, x, w, gy = problem
+    x, w, gy = (a.astype(numpy.float64) for a in (x, w, gy))
+    for kernel in (conv_numba, im2col):
+        through_output = numpy.vdot(kernel.forward(x, w, geometry), gy)
+        through_input = numpy.vdot(x, kernel.input_grad(gy, w, geometry))
+        through_weight = numpy.vdot(w, kernel.weight_grad(x, gy, geometry))
+        numpy.testing.assert_allclose([through_input, through_weight], [through_output] * 2,
+                                      rtol=1e-10, atol=1e-10)
+
+
+def test_parallel_for_covers_every_index_once():
+    seen = numpy.zeros(103, dtype=int)
+
+    def mark(start, stop):
+        seen[start:stop] += 1
+    previous = num_threads()
+    try:
+        set_num_threads(4)
+        parallel_for(mark, 103, min_chunk=10)
+    finally:
+        set_num_threads(previous)
+    assert (seen == 1).all()
+
+
+def test_set_num_threads_rejects_zero():
+    with pytest.raises(ValueError, match="set_num_threads: expected a positive count, got 0"):
+        set_num_threads(0)
+
+
+def test_blas_threads_restores_the_previous_limit():
+    from threadpoolctl import threadpool_info
+    before = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    with blas_threads(1):
+        assert all(info["num_threads"] == 1 for info in threadpool_info() if info["user_api"] == "blas")
+    assert [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"] == before
