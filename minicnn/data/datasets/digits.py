@@ -2,18 +2,12 @@
 
 Split: 360 test (36 per class), the rest train, fixed by a seed.
 """
-from ..dataset import TensorDataset
-from .packaged import packaged_csv, split_images
-
-INSTALL_HINT = 'pip install -e ".[data]" (or: pip install scikit-learn)'
+from .packaged import PackagedImages
 
 
-class Digits(TensorDataset):
+class Digits(PackagedImages):
     """Samples (image (1, 8, 8) float32 in [0, 1], label int64)."""
-    classes = tuple("0123456789")
-
-    def __init__(self, train=True, transform=None):
-        # Each CSV row holds 64 pixel counts (0..16) followed by the label.
-        table = packaged_csv("sklearn", "datasets/data/digits.csv.gz", INSTALL_HINT)
-        images, labels = split_images(table, 8, 16, train, test_per_class=36)
-        super().__init__(images, labels, transform=transform)
+    # Each CSV row holds 64 pixel counts (0..16) followed by the label.
+    package, path = "sklearn", "datasets/data/digits.csv.gz"
+    install_hint = "pip install scikit-learn"
+    side, max_value, test_per_class = 8, 16, 36

@@ -9,6 +9,8 @@ import os
 
 import numpy
 
+from ..dataset import TensorDataset
+
 
 def packaged_csv(package, relative_path, install_hint):
     """The integer table in `package`/`relative_path` (a .csv.gz file)."""
@@ -34,13 +36,23 @@ def stratified_split(labels, test_per_class, seed):
     return rng.permutation(train), rng.permutation(test)
 
 
-def split_images(table, side, max_value, train, test_per_class, seed=0):
-    """Images (N, 1, side, side) in [0, 1] and int64 labels from a table of pixel rows + label.
 
-    The split is stratified and seeded by `seed` alone, so it never depends on the global RNG.
+class PackagedImages(TensorDataset):
+    """Square grayscale images from a CSV table of pixel rows + label in an installed package.
+
+    Subclasses name the package, the file, the image side, the largest pixel value and how
+    many samples per class go to the test split. The split is stratified and seeded by
+    `split_seed` alone, so it never depends on the global RNG. Samples are
+    (image (1, side, side) float32 in [0, 1], label int64).
     """
-    pixels, labels = table[:, :-1], table[:, -1]
-    train_rows, test_rows = stratified_split(labels, test_per_class, seed)
-    rows = train_rows if train else test_rows
-    images = pixels[rows].reshape(-1, 1, side, side).astype(numpy.float32) / numpy.float32(max_value)
-    return images, labels[rows].astype(numpy.int64)
+    package = path = install_hint = None
+    side = max_value = test_per_class = None
+    classes = tuple("0123456789")
+
+    def __init__(self, train=True, transform=None, split_seed=0):
+        table = packaged_csv(self.package, self.path, self.install_hint)
+        pixels, labels = table[:, :-1], table[:, -1]
+        rows = stratified_split(labels, self.test_per_class, split_seed)[0 if train else 1]
+        images = pixels[rows].reshape(-1, 1, self.side, self.side).astype(numpy.float32)
+        super().__init__(images / numpy.float32(self.max_value), labels[rows].astype(numpy.int64),
+                         transform=transform)
