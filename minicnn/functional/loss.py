@@ -64,7 +64,8 @@ def _weighted_log_likelihood(op, log_probs, target, weight, ignore_index, reduct
     gradient is -a and no Function of its own is needed.
     """
     xp = array_module(log_probs.data)
-    axis, classes = _class_axis(log_probs), log_probs.shape[_class_axis(log_probs)]
+    axis = _class_axis(log_probs)
+    classes = log_probs.shape[axis]
     class_shape = [1] * log_probs.ndim
     class_shape[axis] = classes
     class_weight = _class_weight(op, weight, classes, log_probs.data).reshape(class_shape)

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minicnn
-from minicnn.functional.dropout import dropout, dropout2d
+import minicnn.functional as F
 from tests.helpers import covers, leaf
 
 
@@ -22,11 +22,11 @@ def seeded(function, seed, **kwargs):
        shape=st.sampled_from([(2, 3, 2), (2, 2, 2, 2)]))
 def test_gradcheck(device, seed, p, shape):
     x = leaf(numpy.random.default_rng(seed).standard_normal(shape), device)
-    minicnn.gradcheck(seeded(dropout, seed, p=p), (x,))
-    minicnn.gradcheck(seeded(dropout2d, seed, p=p), (x,))
+    minicnn.gradcheck(seeded(F.dropout, seed, p=p), (x,))
+    minicnn.gradcheck(seeded(F.dropout2d, seed, p=p), (x,))
 
 
-@pytest.mark.parametrize("function", [dropout, dropout2d])
+@pytest.mark.parametrize("function", [F.dropout, F.dropout2d])
 def test_output_and_gradient_are_the_scaled_mask(device, function):
     """y = x * m / (1 - p) and dy/dx = m / (1 - p) with the same mask m, as in PyTorch."""
     x = leaf(numpy.random.default_rng(0).uniform(1, 2, (8, 6, 5, 5)), device)
@@ -41,7 +41,7 @@ def test_output_and_gradient_are_the_scaled_mask(device, function):
 
 def test_dropout2d_drops_whole_channels(device):
     x = leaf(numpy.ones((16, 8, 3, 3)), device)
-    y = dropout2d(x, p=0.5).numpy().reshape(16, 8, 9)
+    y = F.dropout2d(x, p=0.5).numpy().reshape(16, 8, 9)
     assert ((y == 0).all(axis=2) | (y == 2).all(axis=2)).all()
     assert 0 < (y == 0).all(axis=2).sum() < 16 * 8
 
@@ -51,23 +51,23 @@ def test_manual_seed_reproduces_the_mask(device):
     draws = []
     for _ in range(2):
         minicnn.manual_seed(123)
-        draws.append(dropout(x, p=0.5).numpy())
+        draws.append(F.dropout(x, p=0.5).numpy())
     numpy.testing.assert_array_equal(draws[0], draws[1])
-    assert not numpy.array_equal(draws[0], dropout(x, p=0.5).numpy())
+    assert not numpy.array_equal(draws[0], F.dropout(x, p=0.5).numpy())
 
 
 def test_identity_when_evaluating_or_p_is_zero_and_zero_when_p_is_one(device):
     x = leaf((3, 4, 2), device)
-    assert dropout(x, p=0.5, training=False) is x
-    assert dropout2d(x, p=0.0) is x
-    assert (dropout(x, p=1.0).numpy() == 0).all()
+    assert F.dropout(x, p=0.5, training=False) is x
+    assert F.dropout2d(x, p=0.0) is x
+    assert (F.dropout(x, p=1.0).numpy() == 0).all()
 
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match=r"dropout: p must be a probability in \[0, 1\], got 1.5"):
-        dropout(leaf((2,)), p=1.5)
+        F.dropout(leaf((2,)), p=1.5)
     with pytest.raises(ValueError, match=r"dropout2d: p must be a probability in \[0, 1\], got -0.1"):
-        dropout2d(leaf((2, 2, 2)), p=-0.1)
+        F.dropout2d(leaf((2, 2, 2)), p=-0.1)
     with pytest.raises(ValueError, match=r"dropout2d: expected input of shape \(N, C, H, W\) or "
                                          r"\(N, C, L\), got shape \(2, 2\)"):
-        dropout2d(leaf((2, 2)))
+        F.dropout2d(leaf((2, 2)))
