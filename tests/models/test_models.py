@@ -6,6 +6,7 @@ import numpy
 import pytest
 
 import minicnn
+import minicnn.optim
 from minicnn import models
 from tests.helpers import leaf
 from tests.nn.layer_checks import check_parity, gradcheck_layer
@@ -84,3 +85,21 @@ def test_eval_mode_makes_vgg_deterministic():
     numpy.testing.assert_array_equal(model(x).numpy(), model(x).numpy())
     model.train()
     assert not numpy.array_equal(model(x).numpy(), model(x).numpy())
+
+
+@pytest.mark.parametrize("name, shape, lr", [("lenet5", (8, 1, 28, 28), 0.005),
+                                             ("resnet_tiny", (8, 3, 32, 32), 0.02)])
+def test_a_model_can_memorise_a_small_batch(device, name, shape, lr):
+    """End to end: gradients through every layer move the loss the right way."""
+    model = models.get_model(name).to(device)
+    optimizer = minicnn.optim.Adam(model.parameters(), lr=lr)
+    x = minicnn.randn(*shape, device=device)
+    target = minicnn.randint(0, 10, (shape[0],), device=device)
+    losses = []
+    for _ in range(20):
+        optimizer.zero_grad()
+        loss = minicnn.functional.cross_entropy(model(x), target)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.2 * losses[0], losses
