@@ -21,11 +21,6 @@ __all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "
            "log_softmax"]
 
 
-def _mask(condition, like):
-    """A bool array as a constant 0/1 Tensor of `like`'s dtype."""
-    return Tensor(condition.astype(like.dtype))
-
-
 class ReLU(Function):
     """y = max(x, 0).   dL/dx = dL/dy * [x > 0]  (0 at x = 0, as PyTorch)."""
 
@@ -34,7 +29,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         x = self.inputs[0].data
-        return gy * _mask(x > 0, x)
+        return gy * Tensor((x > 0).astype(x.dtype))   # a constant: relu has no curvature
 
 
 class LeakyReLU(Function):
