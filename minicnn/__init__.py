@@ -14,6 +14,7 @@ from .autograd import (Function, GradcheckError, Tensor, arange, enable_grad, ey
 from .backend import Device as device
 from .backend import get_default_dtype, manual_seed, set_default_dtype
 from .backend.dtypes import (bool_, float16, float32, float64, int8, int32, int64, uint8)
-from . import functional
+from . import cuda, data, functional, models, nn, optim
+from .serialization import load, save
 
 __version__ = "0.1.0"

@@ -1,7 +1,8 @@
 """Adam and AdamW: steps scaled by running averages of the gradient and of its square."""
 import math
 
-from ..backend import array_module
+from ..backend import array_module, is_cupy_array
+from ..gpu_kernels.optim import adam_update
 from .optimizer import Optimizer, check_betas, check_setting, with_weight_decay
 
 
@@ -42,6 +43,11 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         xp = array_module(param)
         lr, (beta1, beta2), step = group["lr"], group["betas"], state["step"]
+        if is_cupy_array(param) and not group["amsgrad"]:
+            # On the GPU one fused kernel does the whole update (kernels/optim.cu).
+            adam_update(param, grad, state["exp_avg"], state["exp_avg_sq"], step, lr, beta1, beta2,
+                        group["eps"], group["weight_decay"], self.decoupled_weight_decay)
+            return
         if self.decoupled_weight_decay:
             param *= 1 - lr * group["weight_decay"]
         else:

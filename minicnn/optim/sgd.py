@@ -1,4 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
+from ..backend import array_module, is_cupy_array
+from ..gpu_kernels.optim import sgd_momentum_update
 from .optimizer import Optimizer, check_setting, with_weight_decay
 
 
@@ -31,8 +33,17 @@ class SGD(Optimizer):
                       "nesterov=True only with momentum > 0 and dampening == 0")
 
     def _update(self, param, grad, state, group):
-        grad = with_weight_decay(grad, param, group["weight_decay"])
         momentum = group["momentum"]
+        if momentum != 0 and is_cupy_array(param):
+            # On the GPU one fused kernel does the whole update (kernels/optim.cu).
+            first_step = state.get("momentum_buffer") is None
+            if first_step:
+                state["momentum_buffer"] = array_module(param).empty_like(param)
+            sgd_momentum_update(param, grad, state["momentum_buffer"], group["lr"], momentum,
+                                group["dampening"], group["weight_decay"], group["nesterov"],
+                                first_step)
+            return
+        grad = with_weight_decay(grad, param, group["weight_decay"])
         if momentum != 0:
             # Made at the first step with momentum on, so a scheduler may switch it on later.
             buffer = state.get("momentum_buffer")
