@@ -54,11 +54,9 @@ class Module:
             raise AttributeError(f"cannot assign '{name}' before Module.__init__() is called; "
                                  f"call super().__init__() first in {type(self).__name__}.__init__")
         if isinstance(value, Parameter):
-            self._forget(name)
-            self._parameters[name] = value
+            self.register_parameter(name, value)
         elif isinstance(value, Module):
-            self._forget(name)
-            self._modules[name] = value
+            self.add_module(name, value)
         else:
             # Reassigning a registered name keeps it registered; None clears it (bias=None).
             for registry, kind in ((self._parameters, Parameter), (self._buffers, Tensor),
@@ -94,31 +92,26 @@ class Module:
         return found
 
     def register_parameter(self, name, param):
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, "
-                            f"got {type(param).__name__}")
-        self._forget(name)
-        self._parameters[name] = param
+        self._register(self._parameters, Parameter, name, param, "register_parameter")
 
     def register_buffer(self, name, tensor, persistent=True):
         """State that is saved and moved with the module but not learned (running_mean).
 
         A non-persistent buffer is moved by `to()` but left out of `state_dict()`.
         """
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, "
-                            f"got {type(tensor).__name__}")
-        self._forget(name)
-        self._buffers[name] = tensor
+        self._register(self._buffers, Tensor, name, tensor, "register_buffer")
         if not persistent:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name, module):
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: '{name}' must be a Module or None, "
-                            f"got {type(module).__name__}")
+        self._register(self._modules, Module, name, module, "add_module")
+
+    def _register(self, registry, kind, name, value, op):
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(f"{op}: '{name}' must be a {kind.__name__} or None, "
+                            f"got {type(value).__name__}")
         self._forget(name)
-        self._modules[name] = module
+        registry[name] = value
 
     register_module = add_module
 
