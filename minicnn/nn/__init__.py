@@ -7,6 +7,7 @@
     containers.py     Sequential, ModuleList, ModuleDict
     linear.py, conv.py, pooling.py, normalization.py, activation.py, dropout.py,
     embedding.py, shape.py    the layers
+    loss.py           loss functions as modules (CrossEntropyLoss, MSELoss, ...)
     init.py           weight initialisation (kaiming, xavier, ...)
     functional.py     an alias of minicnn.functional
 """
@@ -18,6 +19,8 @@ from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .hooks import RemovableHandle
 from .linear import Linear
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
+                   MSELoss, NLLLoss, SmoothL1Loss)
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .parameter import Parameter
@@ -25,9 +28,11 @@ from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .shape import Flatten, Identity, Upsample
 from .state import IncompatibleKeys
 
-__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
-           "Conv1d", "Conv2d", "ConvTranspose2d", "Dropout", "Dropout2d", "ELU", "Embedding",
-           "Flatten", "GELU", "GroupNorm", "Identity", "IncompatibleKeys", "LayerNorm",
-           "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "Module", "ModuleDict",
-           "ModuleList", "Parameter", "ReLU", "RemovableHandle", "Sequential", "Sigmoid",
-           "Softmax", "Softplus", "Tanh", "Upsample", "functional", "init"]
+__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
+           "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d",
+           "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU",
+           "GroupNorm", "HuberLoss", "Identity", "IncompatibleKeys", "KLDivLoss", "L1Loss",
+           "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
+           "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "RemovableHandle",
+           "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Upsample",
+           "functional", "init"]
