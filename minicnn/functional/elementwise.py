@@ -211,27 +211,14 @@ def _select(input, other, greater):
     return where(chosen, input, where(tie, (input + other) * 0.5, other))
 
 
-
-def eq(input, other):
-    """input == other elementwise, a bool tensor (so are ne, lt, le, gt, ge)."""
-    return Compare("eq")(input, as_tensor(other, like=input))
-
-
-def ne(input, other):
-    return Compare("ne")(input, as_tensor(other, like=input))
+def _comparison(op, symbol):
+    def compare(input, other):
+        return Compare(op)(input, as_tensor(other, like=input))
+    compare.__name__ = compare.__qualname__ = op
+    compare.__doc__ = f"`input {symbol} other` elementwise, as a bool tensor (no gradient)."
+    return compare
 
 
-def lt(input, other):
-    return Compare("lt")(input, as_tensor(other, like=input))
-
-
-def le(input, other):
-    return Compare("le")(input, as_tensor(other, like=input))
-
-
-def gt(input, other):
-    return Compare("gt")(input, as_tensor(other, like=input))
-
-
-def ge(input, other):
-    return Compare("ge")(input, as_tensor(other, like=input))
+eq, ne = _comparison("eq", "=="), _comparison("ne", "!=")
+lt, le = _comparison("lt", "<"), _comparison("le", "<=")
+gt, ge = _comparison("gt", ">"), _comparison("ge", ">=")
