@@ -7,6 +7,9 @@ from .module import Module
 from .parameter import empty_parameter
 
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 def _tuple(value, n):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
 
@@ -19,8 +22,15 @@ class _ConvNd(Module):
     spatial_names = ("H", "W")
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, output_padding=0):
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", output_padding=0):
         super().__init__()
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{type(self).__name__}: padding_mode must be one of "
+                             f"{', '.join(_PADDING_MODES)}, got {padding_mode!r}")
+        if padding_mode != "zeros" and isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding_mode={padding_mode!r} needs "
+                             f"numeric padding, got padding={padding!r}")
+        self.padding_mode = padding_mode
         for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
             if channels % groups:
                 raise ValueError(f"{type(self).__name__}: {name}={channels} must be divisible "
@@ -40,8 +50,15 @@ class _ConvNd(Module):
     def reset_parameters(self):
         default_init_(self.weight, self.bias)
 
-    def check(self, x):
+    def forward(self, x):
         check_input(self, x, ("N", self.in_channels) + self.spatial_names)
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            # As PyTorch: pad explicitly in the chosen mode, then convolve without padding.
+            amounts = tuple(amount for size in reversed(padding) for amount in (size, size))
+            x, padding = F.pad(x, amounts, mode=self.padding_mode), 0
+        return type(self).function(x, self.weight, self.bias, self.stride, padding,
+                                   self.dilation, self.groups)
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={_short(self.kernel_size)}"
@@ -52,6 +69,8 @@ class _ConvNd(Module):
                 text += f", {name}={_short(value)!r}"
         if self.groups != 1:
             text += f", groups={self.groups}"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode!r}"
         return text + ("" if self.bias is not None else ", bias=False")
 
 
@@ -67,21 +86,16 @@ class Conv1d(_ConvNd):
     L_out = floor((L + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1."""
     dims = 1
     spatial_names = ("L",)
-
-    def forward(self, x):
-        self.check(x)
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    function = staticmethod(F.conv1d)
 
 
 class Conv2d(_ConvNd):
     """(N, in_channels, H, W) -> (N, out_channels, H_out, W_out) with, per spatial axis,
-    H_out = floor((H + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1."""
+    H_out = floor((H + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1.
 
-    def forward(self, x):
-        self.check(x)
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    padding_mode: 'zeros' (default), 'reflect', 'replicate' or 'circular' (see functional.pad).
+    """
+    function = staticmethod(F.conv2d)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -93,9 +107,9 @@ class ConvTranspose2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, output_padding)
+                         groups, bias, output_padding=output_padding)
 
     def forward(self, x):
-        self.check(x)
+        check_input(self, x, ("N", self.in_channels) + self.spatial_names)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)

@@ -14,6 +14,12 @@ CASES = [  # (layer class name, constructor arguments, input shape)
     ("Conv1d", dict(in_channels=2, out_channels=3, kernel_size=3, padding=1), (2, 2, 5)),
     ("ConvTranspose2d", dict(in_channels=2, out_channels=3, kernel_size=3, stride=2, padding=1,
                              output_padding=1), (1, 2, 2, 3)),
+    ("Conv2d", dict(in_channels=1, out_channels=2, kernel_size=3, padding=(1, 2),
+                    padding_mode="reflect"), (1, 1, 3, 4)),
+    ("Conv2d", dict(in_channels=1, out_channels=1, kernel_size=2, padding=1,
+                    padding_mode="circular"), (2, 1, 3, 3)),
+    ("Conv1d", dict(in_channels=1, out_channels=2, kernel_size=3, padding=2,
+                    padding_mode="replicate"), (1, 1, 4)),
 ]
 
 
@@ -37,6 +43,14 @@ def test_wrong_channels_name_the_layer_and_expected_shape():
         nn.Conv2d(1, 6, kernel_size=5)(minicnn.zeros(8, 3, 28, 28))
     with pytest.raises(ValueError, match=r"expected input of shape \(N, 2, L\), got \(2, 5\)"):
         nn.Conv1d(2, 4, 3)(minicnn.zeros(2, 5))
+
+
+def test_padding_mode_is_checked():
+    with pytest.raises(ValueError, match="padding_mode must be one of zeros, reflect, "
+                                         "replicate, circular, got 'mirror'"):
+        nn.Conv2d(1, 1, 3, padding=1, padding_mode="mirror")
+    assert repr(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")) == (
+        "Conv2d(1, 1, kernel_size=3, padding=1, padding_mode='reflect')")
 
 
 def test_groups_must_divide_channels():
