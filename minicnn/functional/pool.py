@@ -203,7 +203,8 @@ def _fixed_windows(op, input, kernel_size, stride, padding, dilation, ceil_mode,
     for axis, ((start, _, step), size, k) in enumerate(zip(windows, in_plane, kernel)):
         taps = start[:, None] + step * numpy.arange(k)
         empty = numpy.flatnonzero(~((taps >= 0) & (taps < size)).any(axis=1))
-        if empty.size:     # dilation can step over a small input; PyTorch reads garbage there
+        if empty.size:     # dilation can step over a small input: PyTorch gives -inf and an
+                           # index outside the input there, which no gradient can use
             raise ValueError(f"{op}: window {int(empty[0])} along dim {input.ndim - spatial + axis} "
                              f"reads only padding (kernel_size {kernel}, dilation {dilation}, "
                              f"padding {padding}, input {tuple(input.shape)})")
