@@ -2,7 +2,8 @@
 
 When `x` of shape (3, 1) is broadcast to (2, 3, 4) in a forward pass, each element of `x`
 is used 2 * 4 times, so its gradient is the sum of the output gradient over the broadcast
-axes: `sum_to(gy, (3, 1))`. Every binary op's backward ends with that reduction.
+axes: `sum_to(gy, (3, 1))`. Every binary op's backward ends with that reduction, through
+`unbroadcast`, which also casts the gradient back to the input's dtype when the op promoted it.
 """
 from ..autograd import Function
 from ..backend import array_module
