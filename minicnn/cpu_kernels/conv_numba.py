@@ -89,59 +89,85 @@ def col2im_block(cols, first, count, geometry, gx):
 
 
 @njit(nogil=True, cache=True)
-def _gather_block(gy, first, count, buffer):
-    """buffer[g, o, b * L + p] = gy[first + b, g, o, p], zero for b >= count.   gy: (N, G, O / G, L)."""
-    pixels = gy.shape[3]
-    for g in range(gy.shape[1]):
-        for o in range(gy.shape[2]):
-            for b in range(count):
-                buffer[g, o, b * pixels:(b + 1) * pixels] = gy[first + b, g, o]
-            buffer[g, o, count * pixels:] = 0
+def _block_view(memory, groups, rows, columns):
+    """The first groups * rows * columns elements of a 1-d buffer as a contiguous (groups, rows, columns)."""
+    return memory[:groups * rows * columns].reshape(groups, rows, columns)
 
 
 @njit(nogil=True, cache=True)
-def _forward_chunk(x, weight, start, stop, geometry, cols, products, y):
-    """y[n, g] = weight[g] @ (columns of sample n, group g) for samples start .. stop - 1, a block at a time.
+def _copy_rows(source, target):
+    for t in range(target.shape[0]):
+        target[t] = source[t]
 
-    weight (G, O/G, P) with P = C/G * kernel_h * kernel_w; cols (G, P, block * L);
-    products (G, O/G, block * L); y (N, G, O/G, L).
+
+@njit(nogil=True, cache=True)
+def _to_samples(products, first, count, y):
+    """y[first + b, g, o, :] = products[g, o, b * L:(b + 1) * L]   (a GEMM's block -> samples)."""
+    pixels = y.shape[3]
+    for b in range(count):
+        for g in range(y.shape[1]):
+            for o in range(y.shape[2]):
+                _copy_rows(products[g, o, b * pixels:(b + 1) * pixels], y[first + b, g, o])
+
+
+@njit(nogil=True, cache=True)
+def _from_samples(gy, first, count, gathered):
+    """gathered[g, o, b * L:(b + 1) * L] = gy[first + b, g, o, :]   (samples -> a GEMM's block)."""
+    pixels = gy.shape[3]
+    for b in range(count):
+        for g in range(gy.shape[1]):
+            for o in range(gy.shape[2]):
+                _copy_rows(gy[first + b, g, o], gathered[g, o, b * pixels:(b + 1) * pixels])
+
+
+@njit(nogil=True, cache=True)
+def _forward_chunk(x, weight, start, stop, block, geometry, cols_memory, products_memory, y):
+    """y[n, g] = weight[g] @ (columns of sample n, group g) for samples start .. stop - 1.
+
+    weight (G, O/G, P) with P = C/G * kernel_h * kernel_w; y (N, G, O/G, L); the 1-d
+    buffers hold a block's columns (G, P, block * L) and products (G, O/G, block * L).
     """
-    groups, pixels, block = weight.shape[0], y.shape[3], cols.shape[2] // y.shape[3]
+    groups, per_group, patch = weight.shape
+    pixels = y.shape[3]
     for first in range(start, stop, block):
         count = min(block, stop - first)
-        im2col_block(x, first, count, geometry, cols.reshape(-1, cols.shape[2]))
+        cols = _block_view(cols_memory, groups, patch, count * pixels)
+        products = _block_view(products_memory, groups, per_group, count * pixels)
+        im2col_block(x, first, count, geometry, cols.reshape(groups * patch, count * pixels))
         for g in range(groups):
             numpy.dot(weight[g], cols[g], products[g])
-        for b in range(count):
-            y[first + b] = products[:, :, b * pixels:(b + 1) * pixels]
+        _to_samples(products, first, count, y)
 
 
 @njit(nogil=True, cache=True)
-def _input_grad_chunk(gy, weight_t, start, stop, geometry, cols, gathered, gx):
-    """(columns of block, group g) = weight_t[g] @ gy[block, g], then col2im into gx.
+def _input_grad_chunk(gy, weight_t, start, stop, block, geometry, cols_memory, gathered_memory, gx):
+    """(columns of the block, group g) = weight_t[g] @ gy[block, g], then col2im into gx.
 
-    weight_t (G, P, O/G); gy (N, G, O/G, L); cols (G, P, block * L); gathered (G, O/G, block * L).
+    weight_t (G, P, O/G); gy (N, G, O/G, L); gx (N, C, H, W).
     """
-    groups, block = weight_t.shape[0], gathered.shape[2] // gy.shape[3]
+    groups, patch, per_group = weight_t.shape
+    pixels = gy.shape[3]
     for first in range(start, stop, block):
         count = min(block, stop - first)
-        _gather_block(gy, first, count, gathered)
+        cols = _block_view(cols_memory, groups, patch, count * pixels)
+        gathered = _block_view(gathered_memory, groups, per_group, count * pixels)
+        _from_samples(gy, first, count, gathered)
         for g in range(groups):
             numpy.dot(weight_t[g], gathered[g], cols[g])
-        col2im_block(cols.reshape(-1, cols.shape[2]), first, count, geometry, gx)
+        col2im_block(cols.reshape(groups * patch, count * pixels), first, count, geometry, gx)
 
 
 @njit(nogil=True, cache=True)
-def _weight_grad_chunk(x, gy, start, stop, geometry, cols, gathered, gw):
-    """gw[g] += gy[block, g] @ (columns of block, group g)^T over samples start .. stop - 1.
-
-    The gathered gy of a block's unused tail is zero, so stale columns there add nothing.
-    """
-    groups, block = gw.shape[0], gathered.shape[2] // gy.shape[3]
+def _weight_grad_chunk(x, gy, start, stop, block, geometry, cols_memory, gathered_memory, gw):
+    """gw[g] += gy[block, g] @ (columns of the block, group g)^T over samples start .. stop - 1."""
+    groups, per_group, patch = gw.shape
+    pixels = gy.shape[3]
     for first in range(start, stop, block):
         count = min(block, stop - first)
-        im2col_block(x, first, count, geometry, cols.reshape(-1, cols.shape[2]))
-        _gather_block(gy, first, count, gathered)
+        cols = _block_view(cols_memory, groups, patch, count * pixels)
+        gathered = _block_view(gathered_memory, groups, per_group, count * pixels)
+        im2col_block(x, first, count, geometry, cols.reshape(groups * patch, count * pixels))
+        _from_samples(gy, first, count, gathered)
         for g in range(groups):
             gw[g] += numpy.dot(gathered[g], cols[g].T)
 
@@ -153,21 +179,22 @@ _TARGET_COLUMNS = 1024
 _MAX_BUFFER_BYTES = 4 << 20
 
 
-def _block(geometry, channels, count, itemsize):
+def _run_chunks(kernel, geometry, first_array, output, channels, out_channels, *arrays):
+    """parallel_for over the batch: each chunk gets its own block buffers and calls
+    kernel(*arrays, start, stop, block, geometry, cols, products_or_gathered, output())."""
+    batch, dtype = first_array.shape[0], first_array.dtype
     pixels = geometry.out_size[0] * geometry.out_size[1]
-    rows = channels * geometry.kernel[0] * geometry.kernel[1]
-    by_columns = -(-_TARGET_COLUMNS // pixels)
-    by_memory = _MAX_BUFFER_BYTES // (rows * pixels * itemsize)
-    return max(1, min(count, by_columns, by_memory))
+    patch = channels * geometry.kernel[0] * geometry.kernel[1]   # all groups together
 
-
-def _buffers(geometry, channels, out_channels, count, dtype):
-    """Per-thread (cols, products) buffers for blocks of samples: (G, P, block L), (G, O/G, block L)."""
-    groups, pixels = geometry.groups, geometry.out_size[0] * geometry.out_size[1]
-    columns = _block(geometry, channels, count, numpy.dtype(dtype).itemsize) * pixels
-    patch = channels // groups * geometry.kernel[0] * geometry.kernel[1]
-    return (numpy.empty((groups, patch, columns), dtype=dtype),
-            numpy.empty((groups, out_channels // groups, columns), dtype=dtype))
+    def chunk(start, stop):
+        count = stop - start
+        block = max(1, min(count, -(-_TARGET_COLUMNS // pixels),
+                           _MAX_BUFFER_BYTES // (patch * pixels * dtype.itemsize)))
+        block = -(-count // -(-count // block))   # equal blocks: 16 samples by 3 -> 4 by 4
+        cols = numpy.empty(patch * block * pixels, dtype=dtype)
+        products = numpy.empty(out_channels * block * pixels, dtype=dtype)
+        kernel(*arrays, start, stop, block, geometry.numba_args, cols, products, output())
+    parallel_for(chunk, batch)
 
 
 def _grouped(array, groups):
@@ -181,11 +208,7 @@ def forward(x, weight, geometry):
     (batch, channels), out_channels = x.shape[:2], weight.shape[0]
     matrix = numpy.ascontiguousarray(weight.reshape(groups, out_channels // groups, -1))
     y = numpy.empty((batch, groups, out_channels // groups, _pixels(geometry)), dtype=x.dtype)
-
-    def chunk(start, stop):
-        cols, products = _buffers(geometry, channels, out_channels, stop - start, x.dtype)
-        _forward_chunk(x, matrix, start, stop, geometry.numba_args, cols, products, y)
-    parallel_for(chunk, batch)
+    _run_chunks(_forward_chunk, geometry, x, lambda: y, channels, out_channels, x, matrix)
     return y.reshape((batch, out_channels) + geometry.out_size)
 
 
@@ -193,15 +216,10 @@ def input_grad(gy, weight, geometry):
     """dL/dx for the forward above, from gy (N, O, out_h, out_w): (N, C, H, W)."""
     groups, (batch, out_channels) = geometry.groups, gy.shape[:2]
     channels = weight.shape[1] * groups
-    gy = _grouped(gy, groups)
     matrix_t = numpy.ascontiguousarray(
         weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1))
     gx = numpy.zeros((batch, channels) + geometry.in_size, dtype=gy.dtype)
-
-    def chunk(start, stop):
-        cols, gathered = _buffers(geometry, channels, out_channels, stop - start, gy.dtype)
-        _input_grad_chunk(gy, matrix_t, start, stop, geometry.numba_args, cols, gathered, gx)
-    parallel_for(chunk, batch)
+    _run_chunks(_input_grad_chunk, geometry, gy, lambda: gx, channels, out_channels, _grouped(gy, groups), matrix_t)
     return gx
 
 
@@ -209,16 +227,14 @@ def weight_grad(x, gy, geometry):
     """dL/dweight for the forward above: (O, C / groups, kh, kw), each thread summing its samples."""
     x, groups = numpy.ascontiguousarray(x), geometry.groups
     (batch, channels), out_channels = x.shape[:2], gy.shape[1]
-    gy = _grouped(gy, groups)
+    shape = (out_channels, channels // groups) + geometry.kernel
     partials = []
 
-    def chunk(start, stop):
-        cols, gathered = _buffers(geometry, channels, out_channels, stop - start, x.dtype)
-        gw = numpy.zeros((groups, out_channels // groups, cols.shape[1]), dtype=x.dtype)
-        _weight_grad_chunk(x, gy, start, stop, geometry.numba_args, cols, gathered, gw)
-        partials.append(gw)
-    parallel_for(chunk, batch)
-    shape = (out_channels, channels // groups) + geometry.kernel
+    def partial():   # each chunk sums into its own array: no two threads add to one
+        partials.append(numpy.zeros((groups, out_channels // groups, shape[1] * shape[2] * shape[3]),
+                                    dtype=x.dtype))
+        return partials[-1]
+    _run_chunks(_weight_grad_chunk, geometry, x, partial, channels, out_channels, x, _grouped(gy, groups))
     return sum(partials[1:], partials[0]).reshape(shape)
 
 
