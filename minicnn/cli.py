@@ -123,10 +123,8 @@ def train_command(args):
             raise ValueError(f"--{key.replace('_', '-')} must be positive, got {config[key]}")
 
     train_data, test_data = load_split(config, True), load_split(config, False)
-    image, _ = train_data[0]
-    classes = getattr(getattr(train_data, "dataset", train_data), "classes", None)
-    config["image_shape"] = list(image.shape)
-    config["class_names"] = list(classes) if classes else [str(i) for i in range(10)]
+    config["image_shape"] = list(train_data[0][0].shape)
+    config["class_names"] = list(getattr(train_data, "dataset", train_data).classes)
 
     manual_seed(config["seed"])
     model = build_model(config, config["image_shape"], len(config["class_names"]))

@@ -57,6 +57,18 @@ def test_predict_a_png(run_dir, tmp_path, capsys):
     assert len(probabilities) == 10 and sum(probabilities) == pytest.approx(1, abs=1e-3)
 
 
+def test_resume_continues_the_run(tmp_path, capsys):
+    options = ["--limit", "128", "--out", str(tmp_path), "--name", "r", "--quiet"]
+    main(["train", "--epochs", "1", "--lr", "0.01"] + options)
+    main(["train", "--epochs", "2", "--resume"] + options)
+    with open(tmp_path / "r" / "metrics.json") as f:
+        history = json.load(f)["history"]
+    assert history["epoch"] == [1, 2]
+    with open(tmp_path / "r" / "config.json") as f:
+        config = json.load(f)
+    assert config["lr"] == 0.01 and config["epochs"] == 2      # saved settings, new epochs
+
+
 def test_unknown_names_exit_2_listing_choices(capsys):
     for option, name, valid in (("--model", "lenet7", "lenet5"), ("--dataset", "mnist6k", "mnist5k")):
         with pytest.raises(SystemExit) as exit_info:
