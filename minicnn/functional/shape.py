@@ -9,7 +9,7 @@ Dimensions follow Python's negative indexing, as in PyTorch: dim=-1 is the last 
 import numpy
 
 from ..autograd import Function, Tensor
-from ..backend import array_module
+from ..backend import array_module, is_cupy_array
 from .conversion import match_dtype
 
 __all__ = ["reshape", "view", "permute", "transpose", "flatten", "squeeze", "unsqueeze",
@@ -295,7 +295,8 @@ def index(input, key):
 
 
 def _array_key(key, xp):
-    """The key as a tuple whose index arrays live on the input's device."""
+    """The key as a tuple whose index arrays live on the input's device (CPU index arrays
+    are copied to the GPU for a CUDA input, as PyTorch allows; the reverse is an error)."""
     items = key if isinstance(key, tuple) else (key,)
     converted = []
     for item in items:
@@ -307,6 +308,9 @@ def _array_key(key, xp):
             if item.dtype.kind not in "iub":
                 raise TypeError(f"index: index arrays must have an integer or bool dtype, got "
                                 f"{item.dtype}")
+            if is_cupy_array(item) and xp is numpy:
+                raise RuntimeError("index: the index is on the GPU but the input is on the CPU; "
+                                   "move the index with .cpu() first")
             item = xp.asarray(item)
         converted.append(item)
     return tuple(converted)
