@@ -13,12 +13,11 @@ Each output position o along a dim of input size `size` and output size `out` re
 
 In the linear modes a dim whose size does not change is copied, whatever the scale
 (PyTorch's rule; _nearest documents the nearest kernels' own shortcuts).
-Bilinear and trilinear are this 1-d rule along every dim: the output is the sum over the
-2^d corners of a gather from the input times the product of the corner's weights. The
-gathers are GatherPlanes (pool.py), whose gradient is the scatter-add of dL/dy to the
-positions read, so interpolate's backward (and its double backward) come from those ops.
+Bilinear and trilinear apply this 1-d rule along each dim in turn, each step a sum of
+two weighted gathers. The gathers are GatherPlanes (pool.py), whose gradient is the
+scatter-add of dL/dy to the positions read, so interpolate's backward (and its double
+backward) come from those ops and the multiplications by constant weights.
 """
-import itertools
 import math
 import numbers
 
@@ -38,15 +37,17 @@ def _nearest(size, out, scale, shortcuts):
     """PyTorch's 2-d kernel (shortcuts=True) copies an unchanged dim and takes o // 2 for an
     exact doubling whatever the scale_factor; its 1-d and 3-d kernels always use the scale."""
     if shortcuts and out in (size, 2 * size):
-        return [(numpy.arange(out) * size // out, None)]
-    scale32 = numpy.float32(1.0 / scale) if scale else numpy.float32(size) / numpy.float32(out)
-    source = numpy.floor(numpy.arange(out, dtype=numpy.float32) * scale32).astype(numpy.int64)
-    return [(numpy.minimum(source, size - 1), None)]
+        source = numpy.arange(out) * size // out
+    else:
+        scale32 = numpy.float32(1.0 / scale) if scale else numpy.float32(size) / numpy.float32(out)
+        source = numpy.floor(numpy.arange(out, dtype=numpy.float32) * scale32).astype(numpy.int64)
+        source = numpy.minimum(source, size - 1)
+    return None if numpy.array_equal(source, numpy.arange(size)) else [(source, None)]
 
 
 def _linear(size, out, scale, align_corners):
     if out == size:
-        return [(numpy.arange(out), numpy.ones(out)), (numpy.arange(out), numpy.zeros(out))]
+        return None
     o = numpy.arange(out, dtype=numpy.float64)
     if align_corners:
         real = o * ((size - 1) / (out - 1) if out > 1 else 0.0)
@@ -57,6 +58,23 @@ def _linear(size, out, scale, align_corners):
     high = numpy.minimum(low + 1, size - 1)
     t = numpy.clip(real - low, 0.0, 1.0)
     return [(low, 1.0 - t), (high, t)]
+
+
+def _along_axis(x, axis, terms, plane):
+    """sum over terms of weight * x[..., positions, ...] along spatial `axis` of `plane`."""
+    xp = array_module(x.data)
+    grids = [numpy.arange(n) for n in plane]
+    out_plane = tuple(len(terms[0][0]) if k == axis else n for k, n in enumerate(plane))
+    result = None
+    for positions, weight in terms:
+        grids[axis] = positions
+        index = numpy.ravel_multi_index(numpy.ix_(*grids), plane).reshape(1, -1)
+        term = GatherPlanes(xp.asarray(index), plane, out_plane)(x)
+        if weight is not None:
+            shape = [-1 if k == axis else 1 for k in range(len(plane))]
+            term = term * Tensor(xp.asarray(weight.astype(x.dtype).reshape(shape)))
+        result = term if result is None else result + term
+    return result
 
 
 def _sizes(input, size, scale_factor, spatial):
@@ -102,18 +120,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out_plane, scales = _sizes(input, size, scale_factor, spatial)
     if recompute_scale_factor:
         scales = (None,) * spatial
-    in_plane = tuple(input.shape[2:])
-    per_dim = [_nearest(n, o, s, spatial == 2) if mode == "nearest" else _linear(n, o, s, bool(align_corners))
-               for n, o, s in zip(in_plane, out_plane, scales)]
-    xp = array_module(input.data)
-    result = None
-    for corner in itertools.product(*per_dim):
-        index = numpy.ravel_multi_index(numpy.ix_(*[p for p, _ in corner]), in_plane)
-        term = GatherPlanes(xp.asarray(index.reshape(1, -1)), in_plane, out_plane)(input)
-        if mode != "nearest":
-            weight = numpy.ones(()).reshape((1,) * spatial)
-            for axis, (_, w) in enumerate(corner):
-                weight = weight * w.reshape([-1 if k == axis else 1 for k in range(spatial)])
-            term = term * Tensor(xp.asarray(weight.astype(input.dtype)))
-        result = term if result is None else result + term
+    result = input
+    # The last dim first, as PyTorch sums: h0 (w0 x00 + w1 x01) + h1 (w0 x10 + w1 x11).
+    for axis in reversed(range(spatial)):
+        n, out, scale = input.shape[2 + axis], out_plane[axis], scales[axis]
+        terms = (_nearest(n, out, scale, spatial == 2) if mode == "nearest"
+                 else _linear(n, out, scale, bool(align_corners)))
+        if terms is not None:           # None: the dim is copied unchanged
+            result = _along_axis(result, axis, terms, tuple(result.shape[2:]))
+    if result is input:                 # a new tensor even so, as PyTorch returns one
+        result = _along_axis(input, 0, [(numpy.arange(input.shape[2]), None)], out_plane)
     return result
