@@ -8,6 +8,7 @@ axes: `sum_to(gy, (3, 1))`. Every binary op's backward ends with that reduction,
 from ..autograd import Function
 from ..backend import array_module
 from .conversion import match_dtype
+from .shape import sizes_argument
 
 __all__ = ["broadcast_to", "expand", "sum_to"]
 
@@ -78,7 +79,7 @@ def broadcast_to(x, shape):
 def expand(x, *sizes):
     """broadcast_to with PyTorch's method signature: `x.expand(2, -1, 4)` or `x.expand((2, -1, 4))`,
     where -1 keeps the size of that dimension."""
-    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    sizes = sizes_argument(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: {len(sizes)} sizes {sizes} given for input {x.shape} with "

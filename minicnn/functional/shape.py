@@ -49,7 +49,7 @@ def resolve_dim(op, dim, axis):
     return axis if dim is None else dim
 
 
-def _sizes(args):
+def sizes_argument(args):
     """Accept f(x, 2, 3) as well as f(x, (2, 3)) and f(x, [2, 3])."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
@@ -74,7 +74,7 @@ class Reshape(Function):
 def reshape(input, *shape):
     """`reshape(x, 2, 3)` or `reshape(x, (2, 3))`; one size may be -1, inferred from the rest.
     `view` is the same op (there is no separate view/copy distinction here)."""
-    shape = _infer_shape(input.shape, _sizes(shape))
+    shape = _infer_shape(input.shape, sizes_argument(shape))
     return input if shape == input.shape else Reshape(shape)(input)
 
 
@@ -137,7 +137,7 @@ class Permute(Function):
 
 def permute(input, *dims):
     """`permute(x, 2, 0, 1)` or `permute(x, (2, 0, 1))`: dims is a reordering of all axes."""
-    requested = _sizes(dims)
+    requested = sizes_argument(dims)
     dims = tuple(normalize_dim("permute", d, input.shape) for d in requested)
     if sorted(dims) != list(range(input.ndim)):
         raise ValueError(f"permute: dims {requested} is not a reordering of the "
