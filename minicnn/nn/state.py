@@ -8,9 +8,11 @@ model exactly as it was.
 """
 from collections import OrderedDict, namedtuple
 
+import numpy
+
 from ..autograd import Tensor
 from ..backend import move_array
-from ..backend.arrays import to_numpy
+from ..backend.arrays import is_cupy_array
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -45,9 +47,9 @@ def load_state_dict(module, state, strict=True):
     own = OrderedDict(_named_state(module, ""))
     missing = [name for name in own if name not in state]
     unexpected = [name for name in state if name not in own]
-    mismatched = [(name, own[name].shape, tuple(_shape(value)))
+    mismatched = [(name, own[name].shape, _shape(value))
                   for name, value in state.items()
-                  if name in own and tuple(_shape(value)) != own[name].shape]
+                  if name in own and _shape(value) != own[name].shape]
     problems = []
     if strict and missing:
         problems.append("missing keys: " + ", ".join(missing))
@@ -68,9 +70,12 @@ def load_state_dict(module, state, strict=True):
 
 
 def _shape(value):
-    return value.shape if hasattr(value, "shape") else _as_array(value).shape
+    return tuple(value.shape) if hasattr(value, "shape") else _as_array(value).shape
 
 
 def _as_array(value):
-    """NumPy/CuPy arrays pass through; nested lists and numbers become NumPy arrays."""
-    return value if hasattr(value, "shape") and hasattr(value, "dtype") else to_numpy(value)
+    """NumPy/CuPy arrays pass through; anything else NumPy can read becomes a NumPy array:
+    nested lists, numbers, and CPU tensors of other libraries (a PyTorch state_dict)."""
+    if isinstance(value, numpy.ndarray) or is_cupy_array(value):
+        return value
+    return numpy.asarray(value)

@@ -82,6 +82,15 @@ def _snapshot(model):
     return {name: value.numpy().copy() for name, value in model.state_dict().items()}
 
 
+def test_load_a_torch_state_dict_directly(torch):
+    """Transfer learning from PyTorch weights needs no conversion step."""
+    reference = torch_lenet5(torch)
+    model = LeNet5()
+    model.load_state_dict(reference.state_dict())
+    numpy.testing.assert_array_equal(model.classifier[5].bias.numpy(),
+                                     reference.classifier[5].bias.detach().numpy())
+
+
 def test_errors_list_every_problem_and_change_nothing():
     model = conv_block()
     before = _snapshot(model)
