@@ -35,6 +35,13 @@ def test_matmul_matches_torch(shapes, device, torch):
     assert_parity(torch, F.matmul, torch.matmul, arrays, device)
 
 
+@pytest.mark.parametrize("shapes", [((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (4, 2)), ((3, 4), (2, 4, 5))])
+def test_stack_times_matrix_matches_torch(shapes, device, torch):
+    arrays = [numpy.random.standard_normal(s) for s in shapes]
+    assert_parity(torch, F.matmul, torch.matmul, arrays, device)
+    assert minicnn.gradcheck(F.matmul, tuple(leaf(a, device) for a in arrays))
+
+
 @covers("linear")
 @pytest.mark.parametrize("input_shape", [(3,), (2, 3), (2, 2, 3)])
 @pytest.mark.parametrize("with_bias", [True, False])
