@@ -45,7 +45,8 @@ def avg_pool(x, rows, cols, divisor):
     xp = array_module(x)
     planes, height, width = x.shape
     flat = x.reshape(planes, height * width)
-    total = sum(xp.where(valid, flat[:, at], 0) for at, valid in _taps(xp, rows, cols, height, width))
+    taps = _taps(xp, rows, cols, height, width)
+    total = sum(xp.where(valid, flat[:, at], 0) for at, valid in taps)
     return (total / xp.asarray(divisor)).astype(x.dtype)
 
 

@@ -9,7 +9,8 @@ never mixes channels or images. A window along one axis is described by three th
 which covers both kinds of pooling (see functional/pool.py for how they are built):
 
     fixed windows     start[o] = o * stride - padding,  count[o] = kernel,  step = dilation
-    adaptive windows  start[o] = floor(o * size / out), count[o] = ceil((o + 1) * size / out) - start[o],  step = 1
+    adaptive windows  start[o] = floor(o * size / out),
+                      count[o] = ceil((o + 1) * size / out) - start[o],  step = 1
 
 Each kernel is serial and compiled with nogil=True; `parallel_for` (threads.py) gives each
 thread its own contiguous range of planes [first, last), so no two threads write the same

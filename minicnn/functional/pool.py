@@ -186,7 +186,8 @@ def _fixed_windows(op, input, kernel_size, stride, padding, dilation, ceil_mode,
     """Per pooled axis (start, count, step) plus the geometry's plane shapes."""
     check_rank(op, input, spatial)
     kernel = expand_argument(op, "kernel_size", kernel_size, spatial)
-    stride = kernel if stride is None or stride == [] else expand_argument(op, "stride", stride, spatial)
+    stride = (kernel if stride is None or stride == []
+              else expand_argument(op, "stride", stride, spatial))
     padding = expand_argument(op, "padding", padding, spatial, minimum=0)
     dilation = expand_argument(op, "dilation", dilation, spatial)
     if any(p > k // 2 for p, k in zip(padding, kernel)):
@@ -205,9 +206,10 @@ def _fixed_windows(op, input, kernel_size, stride, padding, dilation, ceil_mode,
         empty = numpy.flatnonzero(~((taps >= 0) & (taps < size)).any(axis=1))
         if empty.size:     # dilation can step over a small input: PyTorch gives -inf and an
                            # index outside the input there, which no gradient can use
-            raise ValueError(f"{op}: window {int(empty[0])} along dim {input.ndim - spatial + axis} "
-                             f"reads only padding (kernel_size {kernel}, dilation {dilation}, "
-                             f"padding {padding}, input {tuple(input.shape)})")
+            dim = input.ndim - spatial + axis
+            raise ValueError(f"{op}: window {int(empty[0])} along dim {dim} reads only padding "
+                             f"(kernel_size {kernel}, dilation {dilation}, padding {padding}, "
+                             f"input {tuple(input.shape)})")
     return windows, in_plane, out_plane, kernel, padding
 
 
@@ -242,7 +244,8 @@ def _adaptive_geometry(op, input, output_size, spatial, with_divisor):
     return _geometry(windows, in_plane, out_plane, divisor)
 
 
-def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_mode,
+              return_indices):
     windows, in_plane, out_plane, _, _ = _fixed_windows(op, input, kernel_size, stride, padding,
                                                         dilation, ceil_mode, spatial)
     values, indices = MaxPool(_geometry(windows, in_plane, out_plane))(input)

@@ -84,7 +84,8 @@ def _sizes(input, size, scale_factor, spatial):
     in_plane = tuple(input.shape[2:])
     if size is not None:
         return expand_argument("interpolate", "size", size, spatial), (None,) * spatial
-    scales = (scale_factor,) * spatial if isinstance(scale_factor, numbers.Real) else tuple(scale_factor)
+    scales = ((scale_factor,) * spatial if isinstance(scale_factor, numbers.Real)
+              else tuple(scale_factor))
     if len(scales) != spatial or not all(isinstance(s, numbers.Real) and s > 0 for s in scales):
         raise ValueError(f"interpolate: scale_factor must be a positive number or {spatial} "
                          f"of them for input {tuple(input.shape)}, got {scale_factor!r}")

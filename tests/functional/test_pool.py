@@ -117,7 +117,8 @@ def test_matches_torch(device, torch, name, torch_name, case, include_pad, seed)
         arguments["count_include_pad"] = include_pad
     x = leaf(distinct(shape, seed), device)
     x_torch = to_torch(torch, x)
-    ours, theirs = getattr(F, name)(x, **arguments), getattr(torch.nn.functional, torch_name)(x_torch, **arguments)
+    ours = getattr(F, name)(x, **arguments)
+    theirs = getattr(torch.nn.functional, torch_name)(x_torch, **arguments)
     if is_max:
         (ours, indices), (theirs, torch_indices) = ours, theirs
         numpy.testing.assert_array_equal(indices.numpy(), torch_indices.numpy())
@@ -139,7 +140,8 @@ def test_adaptive_matches_torch(device, torch, case, seed):
     numpy.testing.assert_array_equal(indices.numpy(), torch_indices.numpy())
     total = values.sum() + F.adaptive_avg_pool2d(x, (out_h, None)).sum() * 2.0
     total.backward()
-    (torch_values.sum() + functional.adaptive_avg_pool2d(x_torch, (out_h, None)).sum() * 2).backward()
+    torch_total = torch_values.sum() + functional.adaptive_avg_pool2d(x_torch, (out_h, None)).sum() * 2
+    torch_total.backward()
     assert_close(values, torch_values)
     assert_close(x.grad, x_torch.grad)
 
@@ -163,7 +165,8 @@ def test_max_pool_propagates_nan_like_torch(torch):
     data = distinct((1, 1, 4, 4), 2)
     data[0, 0, 1, 2] = numpy.nan
     values, indices = F.max_pool2d(leaf(data), 2, return_indices=True)
-    torch_values, torch_indices = torch.nn.functional.max_pool2d(torch.tensor(data), 2, return_indices=True)
+    torch_values, torch_indices = torch.nn.functional.max_pool2d(torch.tensor(data), 2,
+                                                                 return_indices=True)
     numpy.testing.assert_array_equal(values.numpy(), torch_values.numpy())
     numpy.testing.assert_array_equal(indices.numpy(), torch_indices.numpy())
 
@@ -205,17 +208,28 @@ def test_ceil_mode_rounds_up_but_never_starts_a_window_in_the_right_padding():
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda x: F.max_pool2d(leaf(distinct((4, 4), 0)), 2), r"max_pool2d: expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape \(4, 4\)"),
-    (lambda x: F.avg_pool1d(x, 2), r"avg_pool1d: expected a 2-D \(C, L\) or 3-D \(N, C, L\) input, got shape \(1, 2, 4, 4\)"),
-    (lambda x: F.max_pool2d(x, 6), r"max_pool2d: kernel_size \(6, 6\) with dilation \(1, 1\) is larger than the padded input \(4, 4\)"),
-    (lambda x: F.max_pool2d(x, 4, dilation=2, padding=1), r"larger than the padded input \(6, 6\) \(input \(1, 2, 4, 4\), padding \(1, 1\)\)"),
-    (lambda x: F.max_pool2d(x, 2, stride=0), r"max_pool2d: stride must be at least 1, got 0"),
-    (lambda x: F.avg_pool2d(x, 3, padding=2), r"avg_pool2d: padding \(2, 2\) must be at most half of kernel_size \(3, 3\)"),
-    (lambda x: F.max_pool2d(x, 2, padding=-1), r"max_pool2d: padding must be at least 0, got -1"),
-    (lambda x: F.max_pool2d(x, (2, 2, 2)), r"max_pool2d: kernel_size must be an int or 2 ints, got \(2, 2, 2\)"),
-    (lambda x: F.max_pool2d(leaf(distinct((1, 2, 4, 1), 0)), (1, 2), dilation=2, padding=(0, 1)), r"max_pool2d: window 0 along dim 3 reads only padding"),
-    (lambda x: F.avg_pool2d(x, 2, divisor_override=0), r"avg_pool2d: divisor_override must not be zero"),
-    (lambda x: F.adaptive_avg_pool2d(x, (0, 2)), r"adaptive_avg_pool2d: output_size must be at least 1, got \(0, 2\)"),
+    (lambda x: F.max_pool2d(leaf(distinct((4, 4), 0)), 2),
+     r"max_pool2d: expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape \(4, 4\)"),
+    (lambda x: F.avg_pool1d(x, 2),
+     r"avg_pool1d: expected a 2-D \(C, L\) or 3-D \(N, C, L\) input, got shape \(1, 2, 4, 4\)"),
+    (lambda x: F.max_pool2d(x, 6),
+     r"max_pool2d: kernel_size \(6, 6\) with dilation \(1, 1\) is larger than the padded input \(4, 4\)"),
+    (lambda x: F.max_pool2d(x, 4, dilation=2, padding=1),
+     r"larger than the padded input \(6, 6\) \(input \(1, 2, 4, 4\), padding \(1, 1\)\)"),
+    (lambda x: F.max_pool2d(x, 2, stride=0),
+     r"max_pool2d: stride must be at least 1, got 0"),
+    (lambda x: F.avg_pool2d(x, 3, padding=2),
+     r"avg_pool2d: padding \(2, 2\) must be at most half of kernel_size \(3, 3\)"),
+    (lambda x: F.max_pool2d(x, 2, padding=-1),
+     r"max_pool2d: padding must be at least 0, got -1"),
+    (lambda x: F.max_pool2d(x, (2, 2, 2)),
+     r"max_pool2d: kernel_size must be an int or 2 ints, got \(2, 2, 2\)"),
+    (lambda x: F.max_pool2d(leaf(distinct((1, 2, 4, 1), 0)), (1, 2), dilation=2, padding=(0, 1)),
+     r"max_pool2d: window 0 along dim 3 reads only padding"),
+    (lambda x: F.avg_pool2d(x, 2, divisor_override=0),
+     r"avg_pool2d: divisor_override must not be zero"),
+    (lambda x: F.adaptive_avg_pool2d(x, (0, 2)),
+     r"adaptive_avg_pool2d: output_size must be at least 1, got \(0, 2\)"),
 ])
 def test_bad_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message):

@@ -13,7 +13,8 @@ from tests.helpers import assert_close, covers, leaf, to_torch
 
 # (mode, spatial dims, align_corners values)
 MODES = [("nearest", 1, [None]), ("nearest", 2, [None]), ("nearest", 3, [None]),
-         ("linear", 1, [False, True]), ("bilinear", 2, [False, True]), ("trilinear", 3, [False, True])]
+         ("linear", 1, [False, True]), ("bilinear", 2, [False, True]),
+         ("trilinear", 3, [False, True])]
 IDS = [f"{mode}-{spatial}d" for mode, spatial, _ in MODES]
 
 
@@ -81,7 +82,8 @@ def test_nearest_indices_match_torch(torch, spatial, in_size, arguments):
     if "scale_factor" in arguments:
         arguments = {"scale_factor": (1.0,) * (spatial - 1) + (arguments["scale_factor"],)}
     expected = torch.nn.functional.interpolate(to_torch(torch, x), **arguments)
-    numpy.testing.assert_array_equal(F.interpolate(x, **arguments).numpy(), expected.detach().numpy())
+    numpy.testing.assert_array_equal(F.interpolate(x, **arguments).numpy(),
+                                     expected.detach().numpy())
 
 
 def test_bilinear_upsampling_of_a_ramp_is_a_ramp(device):
@@ -100,15 +102,21 @@ def test_float32_stays_float32(device, torch):
 
 
 @pytest.mark.parametrize("shape,arguments,message", [
-    ((1, 1, 4, 4), {"size": 8, "scale_factor": 2}, r"interpolate: give exactly one of size and scale_factor, got both"),
+    ((1, 1, 4, 4), {"size": 8, "scale_factor": 2},
+     r"interpolate: give exactly one of size and scale_factor, got both"),
     ((1, 1, 4, 4), {}, r"interpolate: give exactly one of size and scale_factor, got neither"),
-    ((1, 1, 4), {"size": 8, "mode": "bilinear"}, r"interpolate: mode 'bilinear' needs a 4-D \(N, C, \.\.\.\) input, got shape \(1, 1, 4\)"),
+    ((1, 1, 4), {"size": 8, "mode": "bilinear"},
+     r"interpolate: mode 'bilinear' needs a 4-D \(N, C, \.\.\.\) input, got shape \(1, 1, 4\)"),
     ((4, 4), {"size": 8}, r"interpolate: mode 'nearest' needs a 3-D, 4-D or 5-D"),
-    ((1, 1, 4, 4), {"size": 8, "mode": "bicubic"}, r"interpolate: mode must be one of nearest, linear, bilinear, trilinear, got 'bicubic'"),
-    ((1, 1, 4, 4), {"size": 8, "align_corners": True}, r"interpolate: align_corners can only be set with the linear modes"),
+    ((1, 1, 4, 4), {"size": 8, "mode": "bicubic"},
+     r"interpolate: mode must be one of nearest, linear, bilinear, trilinear, got 'bicubic'"),
+    ((1, 1, 4, 4), {"size": 8, "align_corners": True},
+     r"interpolate: align_corners can only be set with the linear modes"),
     ((1, 1, 4, 4), {"size": (8, 0)}, r"interpolate: size must be at least 1, got \(8, 0\)"),
-    ((1, 1, 4, 4), {"scale_factor": -2.0}, r"interpolate: scale_factor must be a positive number or 2"),
-    ((1, 1, 4, 4), {"scale_factor": 0.1}, r"interpolate: scale_factor 0.1 gives an empty output \(0, 0\)"),
+    ((1, 1, 4, 4), {"scale_factor": -2.0},
+     r"interpolate: scale_factor must be a positive number or 2"),
+    ((1, 1, 4, 4), {"scale_factor": 0.1},
+     r"interpolate: scale_factor 0.1 gives an empty output \(0, 0\)"),
 ])
 def test_bad_arguments_are_named(shape, arguments, message):
     with pytest.raises(ValueError, match=message):
