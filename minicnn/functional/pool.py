@@ -34,13 +34,14 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
 
 
 def _kernels(array):
-    """The one dispatch point: Numba kernels for NumPy arrays, array-module kernels otherwise.
+    """The one dispatch point: Numba kernels for NumPy arrays, CUDA kernels for CuPy arrays.
 
-    Imported on first use, so that `import minicnn` does not wait for Numba to load.
+    Both modules have the same functions and arguments. Imported on first use, so that
+    `import minicnn` does not wait for Numba to load.
     """
     if is_cupy_array(array):
-        from ..cpu_kernels import pool_arrays
-        return pool_arrays
+        from ..gpu_kernels import pool
+        return pool
     from ..cpu_kernels import pool_numba
     return pool_numba
 

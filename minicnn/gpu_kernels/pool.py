@@ -1,84 +1,64 @@
-"""Pooling on the GPU (kernels/pool.cu). Inputs are (N, C, H, W); the caller computes the
-output size (ceil_mode included), so the kernels only follow the window arithmetic."""
+"""Pooling and index scatter on the GPU (kernels/pool.cu), with the same functions and
+arguments as cpu_kernels/pool_numba.py: planes (P, H, W), windows rows/cols =
+(start, count, step) along each axis (NumPy arrays, uploaded here), divisor (out_h, out_w)."""
+import numpy
+
 from ..backend import array_module
-from ..backend.cuda_kernels import get_kernel, int32, launch
+from ..backend.cuda_kernels import get_kernel, int32, int64, launch
 
 
-def _window(kernel, stride, padding, dilation=None):
-    values = (*kernel, *stride, *padding) + (tuple(dilation) if dilation is not None else ())
-    return tuple(int32(v) for v in values)
+def _windows(cupy, rows, cols):
+    (row_start, row_count, row_step), (col_start, col_count, col_step) = rows, cols
+    return (cupy.asarray(row_start, dtype=numpy.int64), cupy.asarray(row_count, dtype=numpy.int64),
+            int64(row_step), cupy.asarray(col_start, dtype=numpy.int64),
+            cupy.asarray(col_count, dtype=numpy.int64), int64(col_step))
 
 
-def max_pool2d_forward(x, out_size, kernel, stride, padding, dilation):
-    """Returns (y, argmax) with argmax the flat index iy * W + ix within each plane."""
+def _sizes(planes, in_size, out_size):
+    return (int64(planes), int32(in_size[0]), int32(in_size[1]), int32(out_size[0]),
+            int32(out_size[1]))
+
+
+def max_pool(x, rows, cols):
+    """x (P, H, W) -> (values, index), both (P, out_h, out_w); index = h * W + w."""
     cupy = array_module(x)
     x = cupy.ascontiguousarray(x)
-    n, c, h, w = x.shape
-    y = cupy.empty((n, c, *out_size), dtype=x.dtype)
-    argmax = cupy.empty((n, c, *out_size), dtype=cupy.int64)
-    launch(get_kernel("pool", "max_pool2d_forward", x.dtype), y.size, x, y, argmax,
-           int32(n * c), int32(h), int32(w), int32(out_size[0]), int32(out_size[1]),
-           *_window(kernel, stride, padding, dilation))
-    return y, argmax
+    out_size = (len(rows[0]), len(cols[0]))
+    out = cupy.empty((x.shape[0],) + out_size, dtype=x.dtype)
+    index = cupy.empty(out.shape, dtype=numpy.int64)
+    launch(get_kernel("pool", "max_pool_planes", x.dtype), out.size, x, *_windows(cupy, rows, cols),
+           out, index, *_sizes(x.shape[0], x.shape[1:], out_size))
+    return out, index
 
 
-def max_pool2d_backward(gy, argmax, input_shape, kernel, stride, padding, dilation):
+def avg_pool(x, rows, cols, divisor):
+    cupy = array_module(x)
+    x = cupy.ascontiguousarray(x)
+    out_size = (len(rows[0]), len(cols[0]))
+    out = cupy.empty((x.shape[0],) + out_size, dtype=x.dtype)
+    launch(get_kernel("pool", "avg_pool_planes", x.dtype), out.size, x, *_windows(cupy, rows, cols),
+           cupy.asarray(divisor, dtype=numpy.float64), out,
+           *_sizes(x.shape[0], x.shape[1:], out_size))
+    return out
+
+
+def avg_pool_backward(gy, rows, cols, divisor, in_size):
     cupy = array_module(gy)
     gy = cupy.ascontiguousarray(gy)
-    n, c, h, w = input_shape
-    gx = cupy.empty(input_shape, dtype=gy.dtype)
-    launch(get_kernel("pool", "max_pool2d_backward", gy.dtype), gx.size, gy,
-           cupy.ascontiguousarray(argmax), gx, int32(n * c), int32(h), int32(w),
-           int32(gy.shape[2]), int32(gy.shape[3]), *_window(kernel, stride, padding, dilation))
+    gx = cupy.zeros((gy.shape[0],) + tuple(in_size), dtype=gy.dtype)
+    launch(get_kernel("pool", "avg_pool_backward_planes", gy.dtype), gy.size, gy,
+           *_windows(cupy, rows, cols), cupy.asarray(divisor, dtype=numpy.float64), gx,
+           *_sizes(gy.shape[0], in_size, gy.shape[1:]))
     return gx
 
 
-def avg_pool2d_forward(x, out_size, kernel, stride, padding, count_include_pad,
-                       divisor_override=None):
-    cupy = array_module(x)
-    x = cupy.ascontiguousarray(x)
-    n, c, h, w = x.shape
-    y = cupy.empty((n, c, *out_size), dtype=x.dtype)
-    launch(get_kernel("pool", "avg_pool2d_forward", x.dtype), y.size, x, y,
-           int32(n * c), int32(h), int32(w), int32(out_size[0]), int32(out_size[1]),
-           *_window(kernel, stride, padding), cupy.bool_(count_include_pad),
-           int32(divisor_override or 0))
-    return y
-
-
-def avg_pool2d_backward(gy, input_shape, kernel, stride, padding, count_include_pad,
-                        divisor_override=None):
-    cupy = array_module(gy)
-    gy = cupy.ascontiguousarray(gy)
-    n, c, h, w = input_shape
-    gx = cupy.empty(input_shape, dtype=gy.dtype)
-    launch(get_kernel("pool", "avg_pool2d_backward", gy.dtype), gx.size, gy, gx,
-           int32(n * c), int32(h), int32(w), int32(gy.shape[2]), int32(gy.shape[3]),
-           *_window(kernel, stride, padding), cupy.bool_(count_include_pad),
-           int32(divisor_override or 0))
-    return gx
-
-
-def adaptive_pool2d_forward(x, out_size, take_max):
-    """Adaptive average or max pooling; returns (y, argmax), argmax None for averages."""
-    cupy = array_module(x)
-    x = cupy.ascontiguousarray(x)
-    n, c, h, w = x.shape
-    y = cupy.empty((n, c, *out_size), dtype=x.dtype)
-    argmax = cupy.empty(y.shape, dtype=cupy.int64) if take_max else cupy.empty(1, dtype=cupy.int64)
-    launch(get_kernel("pool", "adaptive_pool2d_forward", x.dtype), y.size, x, y, argmax,
-           cupy.bool_(take_max), int32(n * c), int32(h), int32(w),
-           int32(out_size[0]), int32(out_size[1]))
-    return y, (argmax if take_max else None)
-
-
-def adaptive_pool2d_backward(gy, argmax, input_shape, take_max):
-    cupy = array_module(gy)
-    gy = cupy.ascontiguousarray(gy)
-    n, c, h, w = input_shape
-    gx = cupy.empty(input_shape, dtype=gy.dtype)
-    argmax = cupy.ascontiguousarray(argmax) if take_max else cupy.empty(1, dtype=cupy.int64)
-    launch(get_kernel("pool", "adaptive_pool2d_backward", gy.dtype), gx.size, gy, argmax, gx,
-           cupy.bool_(take_max), int32(n * c), int32(h), int32(w),
-           int32(gy.shape[2]), int32(gy.shape[3]))
-    return gx
+def scatter_add(values, index, size):
+    """values (P, L), index (P or 1, L) into [0, size) -> (P, size) sums."""
+    cupy = array_module(values)
+    values = cupy.ascontiguousarray(values)
+    out = cupy.zeros((values.shape[0], size), dtype=values.dtype)
+    launch(get_kernel("pool", "scatter_add_planes", values.dtype), values.size, values,
+           cupy.ascontiguousarray(cupy.asarray(index), dtype=numpy.int64), out,
+           int64(values.shape[0]), int64(values.shape[1]), int64(size),
+           numpy.bool_(index.shape[0] == 1))
+    return out

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 import minicnn
 import minicnn.functional as F
-from minicnn.cpu_kernels import pool_arrays, pool_numba
+from minicnn.backend.device import cuda_is_available
+from minicnn.cpu_kernels import pool_numba
 from minicnn.functional.pool import _adaptive_geometry, _fixed_windows, _geometry
 from tests.helpers import assert_close, covers, leaf, to_torch
 
@@ -171,9 +172,13 @@ def test_max_pool_propagates_nan_like_torch(torch):
     numpy.testing.assert_array_equal(indices.numpy(), torch_indices.numpy())
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not cuda_is_available(), reason="CUDA is not available (needs CuPy and an NVIDIA GPU)")
 @given(case=st.data(), seed=st.integers(0, 2**16), out_h=st.integers(1, 5), out_w=st.integers(1, 5))
-def test_numba_kernels_agree_with_array_kernels(case, seed, out_h, out_w):
-    """pool_arrays.py is what runs on CuPy; on NumPy it must give the Numba kernels' results."""
+def test_cuda_kernels_agree_with_numba_kernels(case, seed, out_h, out_w):
+    """gpu_kernels/pool.py (kernels/pool.cu) runs on CuPy; it must give the Numba kernels' results."""
+    import cupy
+    from minicnn.gpu_kernels import pool as pool_cuda
     arguments, shape = case.draw(windows(2))
     x = minicnn.tensor(distinct(shape, seed))
     fixed = _fixed_windows("test", x, arguments["kernel_size"], arguments["stride"],
@@ -181,19 +186,21 @@ def test_numba_kernels_agree_with_array_kernels(case, seed, out_h, out_w):
     geometries = [_geometry(*fixed[:3], divisor=numpy.ones(fixed[2])),
                   _adaptive_geometry("test", x, (out_h, out_w), 2, True)]
     planes = x.data.reshape(-1, *shape[-2:])
+    on_gpu = cupy.asarray(planes)
     for g in geometries:
         gy = numpy.random.default_rng(seed).standard_normal((planes.shape[0], *g.out_plane))
         expected = pool_numba.max_pool(planes, g.rows, g.cols)
-        for ours, theirs in zip(pool_arrays.max_pool(planes, g.rows, g.cols), expected):
-            numpy.testing.assert_array_equal(ours, theirs)
-        numpy.testing.assert_allclose(pool_arrays.avg_pool(planes, g.rows, g.cols, g.divisor),
+        for ours, theirs in zip(pool_cuda.max_pool(on_gpu, g.rows, g.cols), expected):
+            numpy.testing.assert_array_equal(ours.get(), theirs)
+        numpy.testing.assert_allclose(pool_cuda.avg_pool(on_gpu, g.rows, g.cols, g.divisor).get(),
                                       pool_numba.avg_pool(planes, g.rows, g.cols, g.divisor))
         numpy.testing.assert_allclose(
-            pool_arrays.avg_pool_backward(gy, g.rows, g.cols, g.divisor, shape[-2:]),
+            pool_cuda.avg_pool_backward(cupy.asarray(gy), g.rows, g.cols, g.divisor, shape[-2:]).get(),
             pool_numba.avg_pool_backward(gy, g.rows, g.cols, g.divisor, shape[-2:]))
         index = expected[1].reshape(planes.shape[0], -1)
         numpy.testing.assert_allclose(
-            pool_arrays.scatter_add(gy.reshape(index.shape), index, planes[0].size),
+            pool_cuda.scatter_add(cupy.asarray(gy.reshape(index.shape)), cupy.asarray(index),
+                                  planes[0].size).get(),
             pool_numba.scatter_add(gy.reshape(index.shape), index, planes[0].size))
 
 

@@ -9,7 +9,7 @@ import minicnn
 from minicnn.backend import cuda_kernels
 from minicnn.backend.device import cuda_is_available
 
-FAMILIES = ("im2col", "pool", "upsample", "batch_norm", "softmax_cross_entropy", "optim")
+FAMILIES = ("im2col", "pool", "batch_norm", "softmax_cross_entropy", "optim")
 needs_gpu = pytest.mark.skipif(not cuda_is_available(), reason="CUDA is not available (needs CuPy and an NVIDIA GPU)")
 
 
