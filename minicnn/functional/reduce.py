@@ -58,7 +58,7 @@ class Mean(_Reduction):
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
-        return self.spread(gy) / self.count()
+        return self.spread(gy / self.count())
 
 
 class Var(_Reduction):
@@ -79,7 +79,7 @@ class Var(_Reduction):
     def variance_gradient(self, gy):
         x = self.inputs[0]
         centered = x - mean(x, self.axes, keepdim=True)
-        return self.spread(gy) * centered * 2 / (self.count() - self.correction)
+        return self.spread(gy * 2 / (self.count() - self.correction)) * centered
 
 
 class Std(Var):
