@@ -78,8 +78,15 @@ def test_set_num_threads_rejects_zero():
 
 
 def test_blas_threads_restores_the_previous_limit():
-    from threadpoolctl import threadpool_info
-    before = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    from minicnn.cpu_kernels import threads
+
+    def counts():   # the BLAS libraries the pool's controller knows (NumPy's among them)
+        return [library.num_threads for library in threads._blas.lib_controllers
+                if library.user_api == "blas"]
     with blas_threads(1):
-        assert all(info["num_threads"] == 1 for info in threadpool_info() if info["user_api"] == "blas")
-    assert [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"] == before
+        assert counts() and all(count == 1 for count in counts())
+        inner = counts()
+    before = counts()
+    with blas_threads(2):
+        pass
+    assert counts() == before and len(inner) == len(before)
