@@ -9,10 +9,13 @@ import math
 
 import numpy
 
-from ..autograd import Function, Tensor, as_tensor
+from ..autograd import Function, Tensor, as_tensor, is_grad_enabled
 from ..autograd.tensor import as_array
-from ..backend import array_module
-from .activation import log_softmax, softplus
+from ..backend import array_module, is_cupy_array
+from ..gpu_kernels.softmax_cross_entropy import (softmax_cross_entropy_backward,
+                                                 softmax_cross_entropy_forward)
+from .activation import softmax, softplus
+from .shape import unsqueeze
 from .elementwise import abs, clip, exp, log, log1p, maximum, where
 from .reduce import mean, sum
 
@@ -22,6 +25,42 @@ __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
 
 
 # --- classification over C classes --------------------------------------------------------
+
+class SoftmaxCrossEntropy(Function):
+    """Softmax and cross-entropy fused, along `axis` of logits x (N, C, *) -> losses (N, *):
+
+        l = -sum_c a_c log softmax(x)_c = logsumexp(x) * A - sum_c a_c x_c,   A = sum_c a_c
+
+    with constant coefficients a (the one-hot target, smoothed and class-weighted; see
+    _coefficients).   dl/dx_c = softmax(x)_c * A - a_c.
+    Fusing the two avoids materialising log_softmax and keeps large logits stable: the
+    log-sum-exp subtracts the row max. On the GPU, 2-d logits use the CUDA kernels of
+    kernels/softmax_cross_entropy.cu.
+    """
+
+    def __init__(self, coefficients, axis):
+        self.coefficients, self.axis = coefficients, axis
+
+    def forward(self, x):
+        if is_cupy_array(x) and x.ndim == 2:
+            loss, self.lse, self.coefficient_sum = softmax_cross_entropy_forward(x, self.coefficients)
+            return loss
+        xp = array_module(x)
+        peak = x.max(axis=self.axis, keepdims=True)
+        self.lse = peak + xp.log(xp.exp(x - peak).sum(axis=self.axis, keepdims=True))
+        self.coefficient_sum = self.coefficients.sum(axis=self.axis, keepdims=True)
+        dot = (self.coefficients * x).sum(axis=self.axis)
+        return (self.lse * self.coefficient_sum).squeeze(self.axis) - dot
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        if is_cupy_array(x.data) and x.ndim == 2 and not is_grad_enabled():
+            return Tensor(softmax_cross_entropy_backward(x.data, self.coefficients, self.lse,
+                                                         self.coefficient_sum, gy.data))
+        coefficient_sum = Tensor(self.coefficient_sum.reshape(_keepdims_shape(x.shape, self.axis)))
+        return ((softmax(x, dim=self.axis) * coefficient_sum - Tensor(self.coefficients))
+                * unsqueeze(gy, self.axis))
+
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
@@ -34,14 +73,16 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
     eps = label_smoothing, w = weight (ones by default); ignored samples count 0.
     'mean' divides the sum by sum of w_t over the samples not ignored, as PyTorch does.
-    dL/dinput = softmax(input) * sum_c(coefficients) - coefficients (per sample; coefficients below).
+    dL/dinput = softmax(input) * sum_c(a_c) - a, with a the coefficients of _coefficients.
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     input = as_tensor(input)
     target = _class_targets("cross_entropy", input, target, ignore_index)
-    return _weighted_log_likelihood("cross_entropy", log_softmax(input, dim=_class_axis(input)),
-                                    target, weight, ignore_index, reduction, label_smoothing)
+    coefficients, total_weight = _coefficients("cross_entropy", input, target, weight,
+                                               ignore_index, label_smoothing)
+    losses = SoftmaxCrossEntropy(coefficients, _class_axis(input))(input)
+    return _reduce_classification("cross_entropy", losses, total_weight, reduction)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -49,35 +90,46 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
     Shapes as cross_entropy; l = -w_t input[t], 0 for ignored samples; 'mean' divides the
     sum by sum of w_t over the samples not ignored.   dL/dinput[c] = -w_t [c = t] dL/dl.
+    The loss is linear in input, l = -sum_c a_c input_c, so it needs no Function of its own.
     """
     input = as_tensor(input)
     target = _class_targets("nll_loss", input, target, ignore_index)
-    return _weighted_log_likelihood("nll_loss", input, target, weight, ignore_index, reduction, 0.0)
+    coefficients, total_weight = _coefficients("nll_loss", input, target, weight, ignore_index, 0.0)
+    losses = -sum(input * Tensor(coefficients), axis=_class_axis(input))
+    return _reduce_classification("nll_loss", losses, total_weight, reduction)
 
 
-def _weighted_log_likelihood(op, log_probs, target, weight, ignore_index, reduction, smoothing):
-    """l = -sum_c a_c log_probs_c along the class axis, with constant coefficients
+def _coefficients(op, input, target, weight, ignore_index, smoothing):
+    """The constant coefficients a of l = -sum_c a_c log p_c, shaped like input:
 
         a_c = ((1 - eps) [c = t] + eps / C) w_c    (all 0 for an ignored sample),
 
-    the one-hot target, smoothed and weighted. The loss is linear in log_probs, so its
-    gradient is -a and no Function of its own is needed.
+    the one-hot target, smoothed and weighted; and the total weight sum of w_t over the
+    counted samples, which 'mean' divides by.
     """
-    xp = array_module(log_probs.data)
-    axis = _class_axis(log_probs)
-    classes = log_probs.shape[axis]
-    class_shape = [1] * log_probs.ndim
-    class_shape[axis] = classes
-    class_weight = _class_weight(op, weight, classes, log_probs.data).reshape(class_shape)
+    xp = array_module(input.data)
+    axis = _class_axis(input)
+    classes = input.shape[axis]
+    class_shape = _keepdims_shape([1] * input.ndim, axis, classes)
+    class_weight = _class_weight(op, weight, classes, input.data).reshape(class_shape)
     kept = xp.expand_dims(target != ignore_index, axis)
     one_hot = xp.expand_dims(target, axis) == xp.arange(classes).reshape(class_shape)
     target_weight = one_hot * kept * class_weight
     coefficients = (1 - smoothing) * target_weight + (smoothing / classes) * (kept * class_weight)
-    losses = -sum(log_probs * Tensor(coefficients.astype(log_probs.dtype)), axis=axis)
+    return coefficients.astype(input.dtype), target_weight.sum().astype(input.dtype)
+
+
+def _reduce_classification(op, losses, total_weight, reduction):
     if _reduction(op, reduction) == "mean":
         # PyTorch's weighted mean: divide by the total weight of the counted targets.
-        return sum(losses) / Tensor(target_weight.sum().astype(log_probs.dtype))
+        return sum(losses) / Tensor(total_weight)
     return _reduce(op, losses, reduction)
+
+
+def _keepdims_shape(shape, axis, size=1):
+    shape = list(shape)
+    shape[axis] = size
+    return tuple(shape)
 
 
 def _class_axis(input):

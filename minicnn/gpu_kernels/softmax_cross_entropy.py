@@ -1,41 +1,31 @@
 """Fused softmax + cross-entropy on the GPU (kernels/softmax_cross_entropy.cu).
 
-logits (N, C), target (N,) int64, class_weight (C,) or None (all ones). Returns per-row losses
-(already multiplied by the class weight, 0 where ignored) and the row log-sum-exp that the
-backward pass reuses.
+logits and coefficients are (rows, classes) arrays of one dtype; see the kernel file for
+the formulas. The forward pass returns the per-row losses and the two per-row values the
+backward pass reuses: the log-sum-exp and the coefficient sum.
 """
 from ..backend import array_module
-from ..backend.cuda_kernels import get_kernel, int32, int64, launch
+from ..backend.cuda_kernels import get_kernel, int32, launch
 
 
-def softmax_cross_entropy_forward(logits, target, class_weight, ignore_index):
+def softmax_cross_entropy_forward(logits, coefficients):
     cupy = array_module(logits)
-    logits = cupy.ascontiguousarray(logits)
+    logits, coefficients = cupy.ascontiguousarray(logits), cupy.ascontiguousarray(coefficients)
     rows, classes = logits.shape
-    loss = cupy.empty(rows, dtype=logits.dtype)
-    lse = cupy.empty(rows, dtype=logits.dtype)
-    weight = _class_weight(cupy, class_weight, classes, logits.dtype)
+    loss, lse, coefficient_sum = (cupy.empty(rows, dtype=logits.dtype) for _ in range(3))
     launch(get_kernel("softmax_cross_entropy", "softmax_cross_entropy_forward", logits.dtype),
-           rows, logits, cupy.ascontiguousarray(target, dtype=cupy.int64), weight, loss, lse,
-           int32(rows), int32(classes), int64(ignore_index))
-    return loss, lse
+           rows, logits, coefficients, loss, lse, coefficient_sum, int32(rows), int32(classes))
+    return loss, lse, coefficient_sum
 
 
-def softmax_cross_entropy_backward(logits, target, class_weight, lse, grad_loss, ignore_index):
-    """grad_loss (N,): dL/dloss_n, the reduction's scale included."""
+def softmax_cross_entropy_backward(logits, coefficients, lse, coefficient_sum, grad_loss):
+    """grad_loss (rows,): dL/dloss_n -> dL/dlogits (rows, classes)."""
     cupy = array_module(logits)
-    logits = cupy.ascontiguousarray(logits)
+    logits, coefficients = cupy.ascontiguousarray(logits), cupy.ascontiguousarray(coefficients)
     rows, classes = logits.shape
     grad_logits = cupy.empty_like(logits)
-    weight = _class_weight(cupy, class_weight, classes, logits.dtype)
     launch(get_kernel("softmax_cross_entropy", "softmax_cross_entropy_backward", logits.dtype),
-           logits.size, logits, cupy.ascontiguousarray(target, dtype=cupy.int64), weight, lse,
+           logits.size, logits, coefficients, lse, coefficient_sum,
            cupy.ascontiguousarray(grad_loss, dtype=logits.dtype), grad_logits, int32(rows),
-           int32(classes), int64(ignore_index))
+           int32(classes))
     return grad_logits
-
-
-def _class_weight(cupy, class_weight, classes, dtype):
-    if class_weight is None:
-        return cupy.ones(classes, dtype=dtype)
-    return cupy.ascontiguousarray(class_weight, dtype=dtype)
