@@ -93,7 +93,9 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused
         for tensor, g in list(grads.values()):   # what is left are the leaves
             g = _finish(tensor, g, wanted, captured)
             if inputs is None and tensor.is_leaf:
-                g = g if create_graph else g.detach()
+                # A copy: one gradient array can reach several leaves (the backward of a + b
+                # passes dL/dy to both), and in-place updates of one .grad must not change another.
+                g = g if create_graph else Tensor(g.data.copy())
                 tensor.grad = g if tensor.grad is None else tensor.grad + g
 
     if inputs is None:

@@ -13,7 +13,8 @@ so one Function, Normalize, serves all three, and the affine part is broadcastin
 import math
 
 from ..autograd import Function, Tensor, as_tensor, is_grad_enabled
-from ..backend import array_module
+from ..backend import array_module, is_cupy_array
+from ..gpu_kernels.batch_norm import batch_norm_backward, batch_norm_stats
 from .reduce import mean
 from .shape import reshape
 
@@ -26,6 +27,8 @@ class Normalize(Function):
     dL/dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps),   g = dL/dx_hat,
     means over `axes`: the plain gradient minus its projections on the two directions
     (constant shift, rescaling) that the normalisation removes. Output shape = x's shape.
+    On the GPU, batch norm's per-channel statistics and its backward use the CUDA kernels
+    of kernels/batch_norm.cu.
     """
 
     def __init__(self, axes, eps):
@@ -33,13 +36,26 @@ class Normalize(Function):
 
     def forward(self, x):
         xp = array_module(x)
-        self.mean = x.mean(axis=self.axes, keepdims=True)
-        centred = x - self.mean
-        self.var = (centred * centred).mean(axis=self.axes, keepdims=True)
+        if self._gpu_channels(x):
+            shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+            mean_, var = batch_norm_stats(x)
+            self.mean, self.var = mean_.reshape(shape), var.reshape(shape)
+        else:
+            self.mean = x.mean(axis=self.axes, keepdims=True)
+            centred = x - self.mean
+            self.var = (centred * centred).mean(axis=self.axes, keepdims=True)
         self.inv_std = 1 / xp.sqrt(self.var + self.eps)
-        return centred * self.inv_std
+        return (x - self.mean) * self.inv_std
+
+    def _gpu_channels(self, x):
+        """Batch norm's layout (statistics over every axis but 1) of a CuPy array."""
+        return is_cupy_array(x) and self.axes == (0,) + tuple(range(2, x.ndim))
 
     def backward(self, gy):
+        x = self.inputs[0]
+        if self._gpu_channels(x.data) and not is_grad_enabled():
+            gx, _, _ = batch_norm_backward(gy.data, x.data, self.mean.ravel(), self.inv_std.ravel(), None)
+            return Tensor(gx)
         x_hat, inv_std = self.outputs[0], self._inv_std()
         centred_gy = gy - mean(gy, axis=self.axes, keepdims=True)
         return inv_std * (centred_gy - x_hat * mean(gy * x_hat, axis=self.axes, keepdims=True))

@@ -189,3 +189,13 @@ def test_training_steps_do_not_leak_graph_nodes():
         loss.backward(minicnn.ones_like(w))
     del loss
     assert _live_functions() <= before
+
+
+def test_leaves_never_share_a_gradient_array():
+    """The backward of a + b hands the same gradient to both; an in-place change of one
+    leaf's .grad (as gradient clipping does) must not change the other's."""
+    a = minicnn.ones(3, requires_grad=True)
+    b = minicnn.ones(3, requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.data *= 0
+    assert b.grad.numpy().tolist() == [1.0, 1.0, 1.0]
