@@ -15,6 +15,12 @@ from .backend import Device as device
 from .backend import get_default_dtype, manual_seed, set_default_dtype
 from .backend.dtypes import (bool_, float16, float32, float64, int8, int32, int64, uint8)
 from . import cuda, data, functional, models, nn, optim
+from .functional import (abs, add, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,
+                         concatenate, cos, div, eq, exp, flatten, ge, gt, le, log, log1p,
+                         log_softmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum,
+                         mul, ne, neg, permute, pow, relu, reshape, sigmoid, sin, softmax,
+                         split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze,
+                         var, where)
 from .serialization import load, save
 
 __version__ = "0.1.0"
