@@ -4,7 +4,8 @@
 
 For each shape (N, Cin, H, W, Cout, k, stride, pad) it prints the median time of the
 forward pass and of forward + backward (gradients for input, weight and bias), for
-minicnn and for PyTorch in the same process, and minicnn's time over PyTorch's.
+minicnn and for PyTorch in the same process, timed alternately, and minicnn's time over
+PyTorch's.
 The machine's load changes results; the load average is printed with the table.
 """
 import argparse
@@ -28,14 +29,16 @@ SHAPES = {
 }
 
 
-def median_time(step, repeats):
-    step()   # warm-up: compilation, caches, the 'auto' algorithm choice
-    times = []
+def median_times(first, second, repeats):
+    """Median seconds of two steps timed alternately, so both see the same machine load."""
+    first(), second()   # warm-up: compilation, caches, the 'auto' algorithm choice
+    times = ([], [])
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for step, record in zip((first, second), times):
+            start = time.perf_counter()
+            step()
+            record.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def steps(framework, operation, arrays):
@@ -65,8 +68,8 @@ def steps(framework, operation, arrays):
 def compare(name, arrays, ours, theirs, threads, repeats):
     row = [name, str(threads)]
     for index in range(2):
-        mine = median_time(steps("minicnn", ours, arrays)[index], repeats)
-        reference = median_time(steps("torch", theirs, arrays)[index], repeats)
+        mine, reference = median_times(steps("minicnn", ours, arrays)[index],
+                                       steps("torch", theirs, arrays)[index], repeats)
         row += [f"{1e3 * mine:.2f}", f"{1e3 * reference:.2f}", f"{mine / reference:.2f}x"]
     print("| " + " | ".join(row) + " |", flush=True)
 
