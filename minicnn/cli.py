@@ -30,9 +30,9 @@ OPTIMIZERS = {
     "rmsprop": lambda params, lr: optim.RMSprop(params, lr=lr),
     "adagrad": lambda params, lr: optim.Adagrad(params, lr=lr),
 }
-DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 15, "batch_size": 64, "lr": 2e-3,
+DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 20, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
-            "patience": None, "augment": False}
+            "patience": None, "augment": True}
 
 
 def build_parser():
@@ -43,7 +43,7 @@ def build_parser():
     # Defaults are None here so that --resume can tell given options from the saved config.
     train.add_argument("--model", choices=sorted(MODELS), help="default: lenet5")
     train.add_argument("--dataset", choices=list(DATASETS), help="default: mnist5k")
-    train.add_argument("--epochs", type=int, help="default: 15")
+    train.add_argument("--epochs", type=int, help="default: 20")
     train.add_argument("--batch-size", type=int, help="default: 64")
     train.add_argument("--lr", type=float, help="learning rate (default: 2e-3)")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), help="default: adam")
@@ -51,8 +51,9 @@ def build_parser():
     train.add_argument("--seed", type=int, help="seed of weights and shuffling (default: 0)")
     train.add_argument("--limit", type=int, help="use only the first N train and test samples")
     train.add_argument("--root", help="folder of file-based datasets (default: data)")
-    train.add_argument("--augment", action="store_const", const=True,
-                       help="random shifts by up to 2 pixels (and flips for colour images)")
+    train.add_argument("--augment", action=argparse.BooleanOptionalAction,
+                       help="random shifts by up to 2 pixels, and flips for colour images "
+                            "(default: on)")
     train.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
     train.add_argument("--out", default="runs", help="parent of the run directory (default: runs)")
     train.add_argument("--name", help="run directory name (default: MODEL-DATASET)")
