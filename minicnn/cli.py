@@ -206,4 +206,7 @@ def main(argv=None):
         parser.exit(2, f"minicnn {args.command}: error: {error}\n")
     except TrainingDiverged as error:
         parser.exit(1, f"minicnn {args.command}: {error}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"\nminicnn {args.command}: interrupted; a training run continues from "
+                         "its last checkpoint with: minicnn train --resume (and the same --name)\n")
     return 0

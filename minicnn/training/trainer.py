@@ -127,6 +127,7 @@ class Trainer:
         if self.out_dir:
             os.makedirs(self.out_dir, exist_ok=True)
         start = self.resume() if resume else 0
+        val = None
         for epoch in range(start + 1, epochs + 1):
             began = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
@@ -147,7 +148,7 @@ class Trainer:
                                 f"{self.patience} epochs")
                 self.log(self.stopped)
                 break
-        self.finish()
+        self.finish(val)
         return self.history
 
     def record(self, **values):
@@ -171,13 +172,15 @@ class Trainer:
             return False
         return len(losses) - 1 - int(numpy.argmin(losses)) >= self.patience
 
-    def finish(self):
+    def finish(self, val):
+        """Write model.npz and the final metrics, with the last evaluation's confusion matrix."""
         if not self.out_dir:
             return
         save(self.model.state_dict(), self.path("model.npz"))
-        final = None
-        if self.val_loader is not None:
+        if self.val_loader is not None and val is None:      # resumed with nothing left to do
             val = self.evaluate(self.val_loader)
+        final = None
+        if val is not None:
             classes = len(self.class_names) if self.class_names else int(
                 max(val["targets"].max(), val["predictions"].max()) + 1)
             final = {"val_loss": val["loss"], "val_accuracy": val["accuracy"],
