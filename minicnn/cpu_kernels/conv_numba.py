@@ -33,12 +33,17 @@ def _valid_outputs(offset, stride, size, count):
 # (In Numba, int64 mixed with uint64 becomes float64, so every index term is made uint64.)
 
 @njit(nogil=True, cache=True)
-def im2col_block(x, first, count, geometry, cols):
-    """Fill cols (C * kernel_h * kernel_w, count * L) with the windows of samples
-    first .. first + count - 1 of x (N, C, H, W), sample b in columns b * L .. (b + 1) * L - 1."""
+def _window_walk(images, cols, first, count, geometry, to_columns):
+    """Visit every (window row, output row) pair of samples first .. first + count - 1.
+
+    to_columns=True is im2col: cols (C * kernel_h * kernel_w, count * L) gets the windows of
+    images (N, C, H, W), sample b in columns b * L .. (b + 1) * L - 1, zeros in the padding.
+    to_columns=False is col2im, its adjoint: every column entry is added back into images
+    where it was read. Both are one walk, so the two cannot disagree on an index.
+    """
     kernel_h, kernel_w, stride_h, stride_w, top, left, dilation_h, dilation_w, out_h, out_w = geometry
-    channels, height, width = x.shape[1], x.shape[2], x.shape[3]
-    source, target = x.ravel(), cols.ravel()
+    channels, height, width = images.shape[1], images.shape[2], images.shape[3]
+    pixels, columns = images.ravel(), cols.ravel()
     row_length, step, zero = cols.shape[1], uint64(stride_w), uint64(0)
     for b in range(count):
         for c in range(channels):
@@ -51,67 +56,48 @@ def im2col_block(x, first, count, geometry, cols):
                     first_w = w_lo * stride_w + j * dilation_w - left
                     for oh in range(out_h):
                         out = uint64(row * row_length + (b * out_h + oh) * out_w)
-                        if oh < h_lo or oh >= h_hi:
-                            for t in range(zero, uint64(out_w)):
-                                target[out + t] = 0
-                            continue
-                        start = uint64(image + (oh * stride_h - top + i * dilation_h) * width + first_w)
-                        for t in range(zero, uint64(w_lo)):
-                            target[out + t] = 0
                         inside = out + uint64(w_lo)
-                        for t in range(zero, uint64(w_hi - w_lo)):
-                            target[inside + t] = source[start + t * step]
-                        for t in range(uint64(w_hi), uint64(out_w)):
-                            target[out + t] = 0
+                        start = uint64(max(0, image + (oh * stride_h - top + i * dilation_h) * width + first_w))
+                        if not to_columns:
+                            if h_lo <= oh < h_hi:
+                                for t in range(zero, uint64(w_hi - w_lo)):
+                                    pixels[start + t * step] += columns[inside + t]
+                        elif oh < h_lo or oh >= h_hi:
+                            for t in range(zero, uint64(out_w)):
+                                columns[out + t] = 0
+                        else:
+                            for t in range(zero, uint64(w_lo)):
+                                columns[out + t] = 0
+                            for t in range(zero, uint64(w_hi - w_lo)):
+                                columns[inside + t] = pixels[start + t * step]
+                            for t in range(uint64(w_hi), uint64(out_w)):
+                                columns[out + t] = 0
+
+
+@njit(nogil=True, cache=True)
+def im2col_block(x, first, count, geometry, cols):
+    """cols (C * kernel_h * kernel_w, count * L) = the windows of samples first .. first + count - 1 of x."""
+    _window_walk(x, cols, first, count, geometry, True)
 
 
 @njit(nogil=True, cache=True)
 def col2im_block(cols, first, count, geometry, gx):
     """The adjoint of im2col_block: add every column entry back into gx (N, C, H, W) where it was read."""
-    kernel_h, kernel_w, stride_h, stride_w, top, left, dilation_h, dilation_w, out_h, out_w = geometry
-    channels, height, width = gx.shape[1], gx.shape[2], gx.shape[3]
-    source, target = cols.ravel(), gx.ravel()
-    row_length, step, zero = cols.shape[1], uint64(stride_w), uint64(0)
-    for b in range(count):
-        for c in range(channels):
-            image = ((first + b) * channels + c) * height * width
-            for i in range(kernel_h):
-                h_lo, h_hi = _valid_outputs(i * dilation_h - top, stride_h, height, out_h)
-                for j in range(kernel_w):
-                    row = (c * kernel_h + i) * kernel_w + j
-                    w_lo, w_hi = _valid_outputs(j * dilation_w - left, stride_w, width, out_w)
-                    first_w = w_lo * stride_w + j * dilation_w - left
-                    for oh in range(h_lo, h_hi):
-                        inside = uint64(row * row_length + (b * out_h + oh) * out_w + w_lo)
-                        start = uint64(image + (oh * stride_h - top + i * dilation_h) * width + first_w)
-                        for t in range(zero, uint64(w_hi - w_lo)):
-                            target[start + t * step] += source[inside + t]
+    _window_walk(gx, cols, first, count, geometry, False)
 
 
 @njit(nogil=True, cache=True)
-def _copy_rows(source, target):
-    for t in range(uint64(0), uint64(target.shape[0])):
-        target[t] = source[t]
-
-
-@njit(nogil=True, cache=True)
-def _to_samples(products, first, count, y):
-    """y[first + b, g, o, :] = products[g, o, b * L:(b + 1) * L]   (a GEMM's block -> samples)."""
-    pixels = y.shape[3]
+def _copy_block(block, first, count, samples, to_samples):
+    """Between a GEMM's block (G, O/G, count * L) and samples (N, G, O/G, L):
+    samples[first + b, g, o, :] = block[g, o, b * L:(b + 1) * L] when to_samples, else the reverse."""
+    pixels = samples.shape[3]
     for b in range(count):
-        for g in range(y.shape[1]):
-            for o in range(y.shape[2]):
-                _copy_rows(products[g, o, b * pixels:(b + 1) * pixels], y[first + b, g, o])
-
-
-@njit(nogil=True, cache=True)
-def _from_samples(gy, first, count, gathered):
-    """gathered[g, o, b * L:(b + 1) * L] = gy[first + b, g, o, :]   (samples -> a GEMM's block)."""
-    pixels = gy.shape[3]
-    for b in range(count):
-        for g in range(gy.shape[1]):
-            for o in range(gy.shape[2]):
-                _copy_rows(gy[first + b, g, o], gathered[g, o, b * pixels:(b + 1) * pixels])
+        for g in range(samples.shape[1]):
+            for o in range(samples.shape[2]):
+                part, sample = block[g, o, b * pixels:(b + 1) * pixels], samples[first + b, g, o]
+                source, target = (part, sample) if to_samples else (sample, part)
+                for t in range(uint64(0), uint64(pixels)):
+                    target[t] = source[t]
 
 
 # Samples per GEMM: enough columns (block * out_h * out_w) to keep BLAS efficient on small
@@ -165,7 +151,7 @@ def forward(x, weight, geometry):
         for first, count, cols, products in buffers.blocks(start, stop):
             im2col_block(x, first, count, geometry.numba_args, cols.reshape(-1, cols.shape[2]))
             numpy.matmul(matrix, cols, out=products)
-            _to_samples(products, first, count, y)
+            _copy_block(products, first, count, y, True)
     parallel_for(chunk, batch)
     return y.reshape((batch, out_channels) + geometry.out_size)
 
@@ -185,7 +171,7 @@ def input_grad(gy, weight, geometry):
     def chunk(start, stop):
         buffers = _BlockBuffers(geometry, channels, out_channels, stop - start, gy.dtype)
         for first, count, cols, gathered in buffers.blocks(start, stop):
-            _from_samples(gy, first, count, gathered)
+            _copy_block(gathered, first, count, gy, False)
             numpy.matmul(matrix_t, gathered, out=cols)
             col2im_block(cols.reshape(-1, cols.shape[2]), first, count, geometry.numba_args, gx)
     parallel_for(chunk, batch)
@@ -208,7 +194,7 @@ def weight_grad(x, gy, geometry):
         gw = numpy.zeros((groups, out_channels // groups, buffers.patch), dtype=x.dtype)
         for first, count, cols, gathered in buffers.blocks(start, stop):
             im2col_block(x, first, count, geometry.numba_args, cols.reshape(-1, cols.shape[2]))
-            _from_samples(gy, first, count, gathered)
+            _copy_block(gathered, first, count, gy, False)
             gw += numpy.matmul(gathered, cols.transpose(0, 2, 1))
         partials.append(gw)
     parallel_for(chunk, batch)

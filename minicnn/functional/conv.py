@@ -82,50 +82,60 @@ def _add_bias(y, b):
     return y
 
 
-class Conv(Function):
+class _Bilinear(Function):
+    """What Conv and ConvTranspose share: out = kernel(a, w) + b, bilinear in (a, w).
+
+    A bilinear map's gradient w.r.t. a is its adjoint applied to the output gradient g, and
+    w.r.t. w it is the weight gradient of the correlation the pair describes; each subclass
+    names its kernel, its adjoint, and which of (a, g) plays the correlation's input.
+    """
+    kernel = adjoint = None
+
+    def __init__(self, geometry):
+        self.geometry = geometry
+
+    def forward(self, a, w, b=None):
+        out = _run(self.kernel, self.geometry, _planar(a), _planar(w))
+        return _add_bias(_like(out, a.ndim), b)
+
+    def backward(self, g):
+        a, w, b = (self.inputs + [None])[:3]   # called without a bias from other backwards
+        ga = self.adjoint(self.geometry)(g, w) if a.requires_grad else None
+        gw = ConvWeightGrad(self.geometry, w.shape)(*self.correlated(a, g)) if w.requires_grad else None
+        gb = ChannelSum()(g) if b is not None and b.requires_grad else None
+        return (ga, gw, gb)[:len(self.inputs)]
+
+
+class Conv(_Bilinear):
     """y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] x_padded[n, g c, oh s + i d, ow s + j d].
 
     x (N, C, H, W) or (N, C, L); w (O, C / groups, kh, kw) or (O, C / groups, k); b (O,) or None.
     dL/dx = ConvTranspose(dL/dy, w),  dL/dw = ConvWeightGrad(x, dL/dy),  dL/db = dL/dy summed
     over every axis but the channels.
     """
+    kernel = "forward"
 
-    def __init__(self, geometry):
-        self.geometry = geometry
-
-    def forward(self, x, w, b=None):
-        y = _run("forward", self.geometry, _planar(x), _planar(w))
-        return _add_bias(_like(y, x.ndim), b)
-
-    def backward(self, gy):
-        x, w, b = (self.inputs + [None])[:3]   # called without a bias from other backwards
-        gx = ConvTranspose(self.geometry)(gy, w) if x.requires_grad else None
-        gw = ConvWeightGrad(self.geometry, w.shape)(x, gy) if w.requires_grad else None
-        gb = ChannelSum()(gy) if b is not None and b.requires_grad else None
-        return (gx, gw, gb)[:len(self.inputs)]
+    @staticmethod
+    def correlated(x, gy):
+        return x, gy
 
 
-class ConvTranspose(Function):
+class ConvTranspose(_Bilinear):
     """x = b + the adjoint of Conv's map x -> y, applied to y: every y[n, o, oh, ow] is spread
     back over the window it would have been computed from, weighted by w[o, c, i, j].
 
     y (N, O, out_h, out_w) -> (N, C, H, W) with w (O, C / groups, kh, kw), b (C,) or None.
     dL/dy = Conv(dL/dx, w),  dL/dw = ConvWeightGrad(dL/dx, y),  dL/db = channel sum of dL/dx.
     """
+    kernel = "input_grad"
 
-    def __init__(self, geometry):
-        self.geometry = geometry
+    @staticmethod
+    def correlated(y, gx):
+        return gx, y
 
-    def forward(self, y, w, b=None):
-        x = _run("input_grad", self.geometry, _planar(y), _planar(w))
-        return _add_bias(_like(x, y.ndim), b)
 
-    def backward(self, gx):
-        y, w, b = (self.inputs + [None])[:3]
-        gy = Conv(self.geometry)(gx, w) if y.requires_grad else None
-        gw = ConvWeightGrad(self.geometry, w.shape)(gx, y) if w.requires_grad else None
-        gb = ChannelSum()(gx) if b is not None and b.requires_grad else None
-        return (gy, gw, gb)[:len(self.inputs)]
+# Each is the other's adjoint (set here, once both classes exist).
+Conv.adjoint, ConvTranspose.adjoint = ConvTranspose, Conv
 
 
 class ConvWeightGrad(Function):
