@@ -15,6 +15,7 @@ inputs of height 1. The arrays are computed by one of two kernels (set_conv_algo
 'im2col' (stride tricks + one GEMM per group; also the GPU path) or 'numba' (per-sample
 im2col/col2im in Numba, batch split across threads); 'auto' times both once per shape.
 """
+import numbers
 import time
 
 from ..autograd import Function
@@ -266,12 +267,12 @@ def _check_ranks(op, x, w, spatial):
 
 
 def _check_groups(op, groups, in_channels, out_channels, x, w):
-    if not isinstance(groups, int) or groups < 1:
+    if not isinstance(groups, numbers.Integral) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"{op}: groups={groups} must divide both the input channels and the "
                          f"weight's first dimension (input {x.shape}, weight {w.shape})")
-    return groups
+    return int(groups)
 
 
 def _check_bias(op, bias, channels):
@@ -281,13 +282,15 @@ def _check_bias(op, bias, channels):
 
 def _pair(op, name, value, minimum, spatial=2):
     """An int or a tuple as one value per spatial axis, each at least `minimum`."""
-    values = (value,) * spatial if isinstance(value, int) else tuple(value)
-    if len(values) != spatial or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"{op}: {name} must be an int or {spatial} ints, got {value!r}")
+    values = ((value,) * spatial if isinstance(value, numbers.Integral)
+              else tuple(value) if isinstance(value, (tuple, list)) else ())
+    if len(values) != spatial or not all(isinstance(v, numbers.Integral) for v in values):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {spatial} "
+                         f"{'ints' if spatial > 1 else 'int'}, got {value!r}")
     if min(values) < minimum:
         rule = "positive" if minimum == 1 else "non-negative"
         raise ValueError(f"{op}: {name} must be {rule}, got {value!r}")
-    return values
+    return tuple(int(v) for v in values)   # NumPy integers become ints: geometry keys stay plain
 
 
 def _padding(op, padding, stride, dilation, kernel, spatial):

@@ -197,6 +197,10 @@ def bad(shape_x, shape_w):
      r"conv2d: kernel size \(7, 7\) \(after dilation\) is larger than the padded input \(4, 4\)"),
     (lambda: F.conv2d(*bad((1, 1, 8, 8), (1, 1, 3, 3)), stride=(1, 0)),
      r"conv2d: stride must be positive, got \(1, 0\)"),
+    (lambda: F.conv2d(*bad((1, 1, 8, 8), (1, 1, 3, 3)), stride=1.5),
+     r"conv2d: stride must be an int or a tuple of 2 ints, got 1.5"),
+    (lambda: F.conv1d(*bad((1, 1, 8), (1, 1, 3)), padding=(1, 1)),
+     r"conv1d: padding must be an int or a tuple of 1 int, got \(1, 1\)"),
     (lambda: F.conv2d(*bad((1, 1, 8, 8), (1, 1, 3, 3)), dilation=0),
      r"conv2d: dilation must be positive, got 0"),
     (lambda: F.conv2d(*bad((1, 1, 8, 8), (1, 1, 3, 3)), padding=-1),
@@ -216,6 +220,12 @@ def bad(shape_x, shape_w):
 def test_bad_input_is_explained(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_numpy_integers_are_accepted_as_arguments():
+    x, w = bad((1, 2, 6, 6), (2, 1, 3, 3))
+    y = F.conv2d(x, w, stride=numpy.int64(2), padding=(numpy.int32(1), 1), groups=numpy.int64(2))
+    assert y.shape == (1, 2, 3, 3)
 
 
 def test_mixed_dtypes_are_explained():
