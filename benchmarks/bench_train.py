@@ -5,9 +5,9 @@
 
 One step = forward, cross-entropy, backward, SGD update on a batch of 64 1x28x28 images.
 Each number is the median over --repeats timed runs of --steps steps, after warm-up steps
-(Numba compiles the kernels on first use). Both libraries run in this one process with the
-same thread limit: minicnn's kernel pool and BLAS for minicnn, torch.set_num_threads for
-PyTorch. Target: minicnn at least 0.6x PyTorch's images/second on 2 threads.
+(Numba compiles the kernels on first use). Both libraries run in this one process, taking
+turns, with the same thread limit: minicnn's kernel pool and BLAS for minicnn,
+torch.set_num_threads for PyTorch. Target: minicnn at least 0.6x PyTorch's images/second on 2 threads.
 """
 import argparse
 import os
@@ -65,16 +65,20 @@ def torch_step_function(torch):
     return step
 
 
-def images_per_second(step, steps, repeats, warmup=5):
-    for _ in range(warmup):
-        step()
-    rates = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        for _ in range(steps):
+def images_per_second(step_functions, steps, repeats, warmup=5):
+    """Median images/second of each step function. The functions take turns within every
+    repeat, so a burst of load from other processes hits all of them alike."""
+    for step in step_functions:
+        for _ in range(warmup):
             step()
-        rates.append(steps * BATCH / (time.perf_counter() - began))
-    return statistics.median(rates)
+    rates = [[] for _ in step_functions]
+    for _ in range(repeats):
+        for step, rate in zip(step_functions, rates):
+            began = time.perf_counter()
+            for _ in range(steps):
+                step()
+            rate.append(steps * BATCH / (time.perf_counter() - began))
+    return [statistics.median(rate) for rate in rates]
 
 
 def speed(args):
@@ -82,18 +86,17 @@ def speed(args):
         import torch
     except ImportError:
         torch = None
-    ours_step = minicnn_step_function()
-    theirs_step = torch_step_function(torch) if torch else None
+    steps = [minicnn_step_function()] + ([torch_step_function(torch)] if torch else [])
     print(f"LeNet-5 training step, batch {BATCH}, SGD; median of {args.repeats} x {args.steps} steps")
     for count in args.threads:
         threads.set_num_threads(count)
-        with threads.blas_threads(count):
-            ours = images_per_second(ours_step, args.steps, args.repeats)
-        line = f"{count} thread{'s' if count > 1 else ' '}  minicnn {ours:8.0f} img/s"
         if torch:
             torch.set_num_threads(count)
-            theirs = images_per_second(theirs_step, args.steps, args.repeats)
-            line += f"   PyTorch {theirs:8.0f} img/s   ratio {ours / theirs:.2f}x"
+        with threads.blas_threads(count):
+            rates = images_per_second(steps, args.steps, args.repeats)
+        line = f"{count} thread{'s' if count > 1 else ' '}  minicnn {rates[0]:8.0f} img/s"
+        if torch:
+            line += f"   PyTorch {rates[1]:8.0f} img/s   ratio {rates[0] / rates[1]:.2f}x"
         print(line, flush=True)
 
 
