@@ -6,7 +6,8 @@ block's columns, (C * kernel_h * kernel_w, block * out_h * out_w), stay in a per
 buffer that lives in cache, and so that each thread works on its own slice of the batch
 with no locks: a sample's input gradient is written only by the thread that owns it.
 The copies are Numba functions compiled with nogil=True and the GEMMs NumPy matmuls, which
-release the GIL too, so the threads of threads.parallel_for run in parallel. Index math of one window (see conv_geometry.py), with L = out_h * out_w:
+release the GIL too, so the threads of threads.parallel_for run in parallel. Index math of
+one window (see conv_geometry.py), with L = out_h * out_w:
 
     cols[(c * kernel_h + i) * kernel_w + j, b * L + oh * out_w + ow]
         = x[first + b, c, oh * stride_h - top + i * dilation_h, ow * stride_w - left + j * dilation_w]
@@ -127,9 +128,10 @@ class _BlockBuffers:
         for first in range(start, stop, self.block):
             count = min(self.block, stop - first)
             columns = count * self.pixels
-            yield (first, count,
-                   self.cols[:self.groups * self.patch * columns].reshape(self.groups, self.patch, columns),
-                   self.other[:self.groups * self.per_group * columns].reshape(self.groups, self.per_group, columns))
+            cols = self.cols[:self.groups * self.patch * columns]
+            other = self.other[:self.groups * self.per_group * columns]
+            yield (first, count, cols.reshape(self.groups, self.patch, columns),
+                   other.reshape(self.groups, self.per_group, columns))
 
 
 # Each thread loops over its blocks in Python, calling Numba for the copies and NumPy's

@@ -212,10 +212,13 @@ def bad(shape_x, shape_w):
     (lambda: F.conv2d(*bad((1, 2, 8, 8), (3, 2, 3, 3)), bias=leaf((2,))),
      r"conv2d: expected bias of shape \(3,\), got \(2,\)"),
     (lambda: F.conv_transpose2d(*bad((1, 2, 4, 4), (3, 2, 3, 3))),
-     r"conv_transpose2d: input has 2 channels but weight expects 3 \(input \(1, 2, 4, 4\), weight \(3, 2, 3, 3\)\)"),
+     r"conv_transpose2d: input has 2 channels but weight expects 3 "
+     r"\(input \(1, 2, 4, 4\), weight \(3, 2, 3, 3\)\)"),
     (lambda: F.conv_transpose2d(*bad((1, 2, 4, 4), (2, 2, 3, 3)), stride=2, output_padding=2),
-     r"conv_transpose2d: output_padding \(2, 2\) must be smaller than either stride \(2, 2\) or dilation \(1, 1\)"),
-    (lambda: F.set_conv_algorithm("fft"), r"set_conv_algorithm: expected 'im2col', 'numba' or 'auto', got 'fft'"),
+     r"conv_transpose2d: output_padding \(2, 2\) must be smaller than either stride \(2, 2\) "
+     r"or dilation \(1, 1\)"),
+    (lambda: F.set_conv_algorithm("fft"),
+     r"set_conv_algorithm: expected 'im2col', 'numba' or 'auto', got 'fft'"),
 ])
 def test_bad_input_is_explained(call, message):
     with pytest.raises(ValueError, match=message):
