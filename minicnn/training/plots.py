@@ -5,6 +5,7 @@ a plot never changes the backend of a user's notebook or needs a display.
 """
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def save_curves(history, path):
@@ -18,6 +19,7 @@ def save_curves(history, path):
             if values and len(values) == len(epochs):
                 axes.plot(epochs, values, marker="o", label=split)
         axes.set_xlabel("epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title(metric)
         axes.grid(alpha=0.3)
         axes.legend()

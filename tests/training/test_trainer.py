@@ -96,6 +96,8 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
         trainer.fit(epochs=3)
     epoch, history = load_checkpoint(str(tmp_path / "checkpoint.npz"), make_trainer(tmp_path).model)
     assert epoch == 1 and history["epoch"] == [1]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["history"]["epoch"] == [1] and "loss became nan" in metrics["stopped"]
 
 
 def test_fit_function_without_output_dir():
