@@ -17,15 +17,9 @@ import numpy
 
 import minicnn
 import minicnn.functional as F
+from bench_conv import SHAPES
 from minicnn.models import LeNet5, resnet20
 
-SHAPES = {
-    "A": (64, 1, 28, 28, 6, 5, 1, 0),
-    "B": (64, 6, 12, 12, 16, 5, 1, 0),
-    "C": (64, 64, 32, 32, 64, 3, 1, 1),
-    "D": (32, 3, 64, 64, 32, 3, 2, 1),
-    "E": (16, 128, 16, 16, 256, 3, 1, 1),
-}
 BATCH_SIZES = (1, 8, 32, 128, 512)
 
 

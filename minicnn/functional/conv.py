@@ -24,6 +24,7 @@ from ..backend import array_module, is_cupy_array
 from ..cpu_kernels import conv_numba, im2col
 from ..cpu_kernels.conv_geometry import ConvGeometry, correlation_size
 from ..cpu_kernels.threads import num_threads
+from ..gpu_kernels import conv as gpu_conv
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "set_conv_algorithm"]
 nondifferentiable = ("set_conv_algorithm",)
@@ -44,10 +45,10 @@ def set_conv_algorithm(name):
 def _run(op, geometry, *arrays):
     """Call kernel function `op` (forward, input_grad, weight_grad) of the chosen algorithm.
 
-    CuPy arrays always take the im2col path, whose code is written for both array modules.
+    CuPy arrays take the CUDA im2col/col2im kernels with cuBLAS GEMMs (gpu_kernels/conv.py).
     """
     if is_cupy_array(arrays[0]):
-        return getattr(im2col, op)(*arrays, geometry)
+        return getattr(gpu_conv, op)(*arrays, geometry)
     if _algorithm != "auto":
         return getattr(_KERNELS[_algorithm], op)(*arrays, geometry)
     key = (op, geometry, tuple(a.shape for a in arrays), arrays[0].dtype, num_threads())
