@@ -12,9 +12,10 @@ Each Function's backward is built from the other two, so gradients of gradients 
 gradgradcheck) work: d(Conv)/dx = ConvTranspose(gy, w), d(Conv)/dw = ConvWeightGrad(x, gy),
 d(ConvTranspose)/dy' = Conv(gy, w), and so on round the triangle. conv1d is conv2d on
 inputs of height 1. The arrays are computed by one of two kernels (set_conv_algorithm):
-'im2col' (stride tricks + one GEMM per group; also the GPU path) or 'numba' (im2col and
+'im2col' (stride tricks + one GEMM per group) or 'numba' (im2col and
 col2im in Numba a block of samples at a time, the batch split across threads); 'auto'
-times both on the first call of each op and shape, and keeps the faster.
+times both on the first call of each op and shape, and keeps the faster. CuPy arrays
+use the CUDA kernels of kernels/im2col.cu with cuBLAS GEMMs.
 """
 import numbers
 import time
