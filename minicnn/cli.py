@@ -30,7 +30,7 @@ OPTIMIZERS = {
     "rmsprop": lambda params, lr: optim.RMSprop(params, lr=lr),
     "adagrad": lambda params, lr: optim.Adagrad(params, lr=lr),
 }
-DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 20, "batch_size": 64, "lr": 2e-3,
+DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
             "patience": None, "augment": True}
 
@@ -43,7 +43,7 @@ def build_parser():
     # Defaults are None here so that --resume can tell given options from the saved config.
     train.add_argument("--model", choices=sorted(MODELS), help="default: lenet5")
     train.add_argument("--dataset", choices=list(DATASETS), help="default: mnist5k")
-    train.add_argument("--epochs", type=int, help="default: 20")
+    train.add_argument("--epochs", type=int, help="default: 30")
     train.add_argument("--batch-size", type=int, help="default: 64")
     train.add_argument("--lr", type=float, help="learning rate (default: 2e-3)")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), help="default: adam")
@@ -202,7 +202,7 @@ def main(argv=None):
                "predict": predict_command}[args.command]
     try:
         command(args)
-    except (ValueError, FileNotFoundError, ModuleNotFoundError) as error:
+    except (ValueError, RuntimeError, FileNotFoundError, ModuleNotFoundError) as error:
         parser.exit(2, f"minicnn {args.command}: error: {error}\n")
     except TrainingDiverged as error:
         parser.exit(1, f"minicnn {args.command}: {error}\n")
