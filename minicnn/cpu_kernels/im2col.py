@@ -14,8 +14,8 @@ of a convolution layer are GEMMs over it:
     input grad   cols  = W_g^T @ gy_g, then col2im    (adds each column back where it was read)
     weight grad  gW_g  = gy_g @ cols_g^T
 
-The code only uses functions CuPy also has, so it serves the GPU unchanged; on the CPU
-conv_numba.py does the same products batch-chunk by batch-chunk, which measured faster.
+conv_numba.py does the same products batch-chunk by batch-chunk, which measured faster on
+most shapes; gpu_kernels/conv.py does them on the GPU with CUDA im2col/col2im kernels.
 """
 from ..backend import array_module
 from .threads import blas_threads, num_threads
