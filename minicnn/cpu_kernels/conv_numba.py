@@ -106,6 +106,10 @@ def _copy_block(block, first, count, samples, to_samples):
 # columns stay in cache. On shapes A-E of benchmarks/bench_conv.py 4096 columns beat 1024
 # by up to 15% on the small shapes (A, D); 2 to 16 MiB buffers ran within 5%.
 _TARGET_COLUMNS = 4096
+# A thread is only worth handing a slice of the batch when the slice holds about this many
+# multiply-adds: below it the hand-off and the GIL between blocks cost more than the second
+# core saves (measured on LeNet-5's layers, 0.2-0.5 M multiply-adds per sample).
+_MIN_MULTIPLY_ADDS_PER_THREAD = 8_000_000
 _MAX_BUFFER_BYTES = 4 << 20
 
 
@@ -155,7 +159,7 @@ def forward(x, weight, geometry):
             im2col_block(x, first, count, geometry.numba_args, cols.reshape(-1, cols.shape[2]))
             numpy.matmul(matrix, cols, out=products)
             _copy_block(products, first, count, y, True)
-    parallel_for(chunk, batch)
+    parallel_for(chunk, batch, _samples_per_thread(weight.shape, geometry))
     return y.reshape((batch, out_channels) + geometry.out_size)
 
 
@@ -177,7 +181,7 @@ def input_grad(gy, weight, geometry):
             _copy_block(gathered, first, count, gy, False)
             numpy.matmul(matrix_t, gathered, out=cols)
             col2im_block(cols.reshape(-1, cols.shape[2]), first, count, geometry.numba_args, gx)
-    parallel_for(chunk, batch)
+    parallel_for(chunk, batch, _samples_per_thread(weight.shape, geometry))
     return gx
 
 
@@ -200,8 +204,15 @@ def weight_grad(x, gy, geometry):
             _copy_block(gathered, first, count, gy, False)
             gw += numpy.matmul(gathered, cols.transpose(0, 2, 1))
         partials.append(gw)
-    parallel_for(chunk, batch)
+    parallel_for(chunk, batch, _samples_per_thread((out_channels, channels // groups), geometry))
     return sum(partials[1:], partials[0]).reshape((out_channels, channels // groups) + geometry.kernel)
+
+
+def _samples_per_thread(weight_shape, geometry):
+    """The parallel_for min_chunk of every kernel here: each GEMM of one sample does
+    out_channels * (C / groups * kernel_h * kernel_w) * out_h * out_w multiply-adds."""
+    per_sample = weight_shape[0] * weight_shape[1] * geometry.kernel[0] * geometry.kernel[1] * _pixels(geometry)
+    return -(-_MIN_MULTIPLY_ADDS_PER_THREAD // max(1, per_sample))
 
 
 def _grouped(array, groups):
