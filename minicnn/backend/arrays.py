@@ -10,7 +10,8 @@ import numpy
 
 
 def is_cupy_array(array):
-    return type(array).__module__.split(".")[0] == "cupy"
+    # Called several times per op, so a prefix test rather than splitting the module name.
+    return type(array).__module__.startswith("cupy")
 
 
 def array_module(*arrays, op="operation"):

@@ -16,6 +16,7 @@ from threadpoolctl import ThreadpoolController
 
 _pool = None
 _blas = None
+_blas_limit = None     # the BLAS limit set by set_num_threads, undone by the next call
 _threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
@@ -24,26 +25,37 @@ def num_threads():
 
 
 def set_num_threads(count):
-    """How many threads the CPU kernels use (default: the cores this process may run on)."""
-    global _threads, _pool
+    """How many threads the CPU kernels use (default: the cores this process may run on).
+
+    BLAS, outside the pool, is held to the same count, so `set_num_threads(1)` makes every
+    part of minicnn single-threaded.
+    """
+    global _threads, _pool, _blas_limit
     if count < 1:
         raise ValueError(f"set_num_threads: expected a positive count, got {count}")
     _threads = int(count)
     if _pool is not None:
         _pool.shutdown(wait=True)
         _pool = None
+    if _blas_limit is not None:
+        _blas_limit.restore_original_limits()
+    _blas_limit = _controller().limit(limits=_threads, user_api="blas")
+
+
+def _controller():
+    global _blas
+    if _blas is None:
+        # Finding the loaded libraries walks the process's shared objects (about a
+        # millisecond), so it is done once; modules that call BLAS are imported before.
+        _blas = ThreadpoolController()
+    return _blas
 
 
 @contextlib.contextmanager
 def blas_threads(count):
     """Limit every loaded BLAS library (NumPy's, SciPy's, the one Numba's np.dot calls) to
     `count` threads inside the block, and restore the previous setting after it."""
-    global _blas
-    if _blas is None:
-        # Finding the loaded libraries walks the process's shared objects (about a
-        # millisecond), so it is done once; modules that call BLAS are imported before.
-        _blas = ThreadpoolController()
-    with _blas.limit(limits=count, user_api="blas"):
+    with _controller().limit(limits=count, user_api="blas"):
         yield
 
 
@@ -52,7 +64,8 @@ def parallel_for(function, count, min_chunk=1):
 
     `function` must release the GIL (a Numba kernel with nogil=True, or a NumPy call on
     large arrays) for the threads to run at the same time. BLAS runs single-threaded
-    inside, since the parallelism is the pool's.
+    inside, even when the work is too small to split: OpenBLAS's own threads on the small
+    GEMMs of a kernel block cost more than they gain (measured on LeNet-5's layers).
     """
     global _pool
     chunks = min(_threads, max(1, count // max(1, min_chunk)))

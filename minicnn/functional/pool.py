@@ -19,6 +19,7 @@ that op's own gradient is A again. Max pooling routes each dL/dy to the position
 came from: a scatter by the saved indices (ScatterPlanes), whose gradient is the gather at
 the same indices (GatherPlanes). padding.py and resample.py reuse that gather/scatter pair.
 """
+import functools
 import numbers
 from dataclasses import dataclass
 from math import prod
@@ -186,6 +187,18 @@ def _pooled_size(size, kernel, stride, padding, dilation, ceil_mode):
 def _fixed_windows(op, input, kernel_size, stride, padding, dilation, ceil_mode, spatial):
     """Per pooled axis (start, count, step) plus the geometry's plane shapes."""
     check_rank(op, input, spatial)
+    return _windows_of_shape(op, tuple(input.shape), _hashable(kernel_size), _hashable(stride),
+                             _hashable(padding), _hashable(dilation), ceil_mode, spatial)
+
+
+def _hashable(argument):
+    return tuple(argument) if isinstance(argument, list) else argument
+
+
+@functools.lru_cache(maxsize=256)
+def _windows_of_shape(op, shape, kernel_size, stride, padding, dilation, ceil_mode, spatial):
+    """_fixed_windows for an input shape, cached: a network pools the same shapes every
+    step, and building the windows costs more than pooling a small layer."""
     kernel = expand_argument(op, "kernel_size", kernel_size, spatial)
     stride = (kernel if stride is None or stride == []
               else expand_argument(op, "stride", stride, spatial))
@@ -193,13 +206,13 @@ def _fixed_windows(op, input, kernel_size, stride, padding, dilation, ceil_mode,
     dilation = expand_argument(op, "dilation", dilation, spatial)
     if any(p > k // 2 for p, k in zip(padding, kernel)):
         raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel}")
-    in_plane = tuple(input.shape[-spatial:])
+    in_plane = shape[-spatial:]
     out_plane = tuple(_pooled_size(*args, ceil_mode)
                       for args in zip(in_plane, kernel, stride, padding, dilation))
     if min(out_plane) < 1:
         padded = tuple(size + 2 * p for size, p in zip(in_plane, padding))
         raise ValueError(f"{op}: kernel_size {kernel} with dilation {dilation} is larger than the "
-                         f"padded input {padded} (input {tuple(input.shape)}, padding {padding})")
+                         f"padded input {padded} (input {shape}, padding {padding})")
     windows = [(numpy.arange(out) * s - p, numpy.full(out, k), d)
                for out, k, s, p, d in zip(out_plane, kernel, stride, padding, dilation)]
     for axis, ((start, _, step), size, k) in enumerate(zip(windows, in_plane, kernel)):
@@ -207,10 +220,10 @@ def _fixed_windows(op, input, kernel_size, stride, padding, dilation, ceil_mode,
         empty = numpy.flatnonzero(~((taps >= 0) & (taps < size)).any(axis=1))
         if empty.size:     # dilation can step over a small input: PyTorch gives -inf and an
                            # index outside the input there, which no gradient can use
-            dim = input.ndim - spatial + axis
+            dim = len(shape) - spatial + axis
             raise ValueError(f"{op}: window {int(empty[0])} along dim {dim} reads only padding "
                              f"(kernel_size {kernel}, dilation {dilation}, padding {padding}, "
-                             f"input {tuple(input.shape)})")
+                             f"input {shape})")
     return windows, in_plane, out_plane, kernel, padding
 
 
