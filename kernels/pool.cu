@@ -19,6 +19,27 @@ __device__ inline void taps_inside(long long start, long long count, long long s
     *high = max(*low, last);
 }
 
+struct Window {
+    // Output element k = (p, oh, ow) and the taps [i_low, i_high) x [j_low, j_high) of its
+    // window that lie inside the input.
+    long long plane;
+    int oh, ow;
+    long long i_low, i_high, j_low, j_high;
+};
+
+__device__ inline Window window_of(long long k,
+                                   const long long* row_start, const long long* row_count, long long row_step,
+                                   const long long* col_start, const long long* col_count, long long col_step,
+                                   int height, int width, int out_h, int out_w) {
+    Window w;
+    w.ow = k % out_w;
+    w.oh = (k / out_w) % out_h;
+    w.plane = k / ((long long)out_w * out_h);
+    taps_inside(row_start[w.oh], row_count[w.oh], row_step, height, &w.i_low, &w.i_high);
+    taps_inside(col_start[w.ow], col_count[w.ow], col_step, width, &w.j_low, &w.j_high);
+    return w;
+}
+
 template <typename T>
 __global__ void max_pool_planes(const T* __restrict__ x,
                                 const long long* __restrict__ row_start, const long long* __restrict__ row_count, long long row_step,
@@ -30,18 +51,15 @@ __global__ void max_pool_planes(const T* __restrict__ x,
     const long long total = planes * out_h * out_w;
     for (long long k = blockIdx.x * (long long)blockDim.x + threadIdx.x; k < total;
          k += (long long)blockDim.x * gridDim.x) {
-        const int ow = k % out_w, oh = (k / out_w) % out_h;
-        const long long p = k / ((long long)out_w * out_h);
-        long long i_low, i_high, j_low, j_high;
-        taps_inside(row_start[oh], row_count[oh], row_step, height, &i_low, &i_high);
-        taps_inside(col_start[ow], col_count[ow], col_step, width, &j_low, &j_high);
-        const T* plane = x + p * height * width;
+        const Window win = window_of(k, row_start, row_count, row_step, col_start, col_count,
+                                     col_step, height, width, out_h, out_w);
+        const T* plane = x + win.plane * height * width;
         T best = plane[0];
         long long best_at = -1;
-        for (long long i = i_low; i < i_high; ++i) {
-            const long long h = row_start[oh] + i * row_step;
-            for (long long j = j_low; j < j_high; ++j) {
-                const long long w = col_start[ow] + j * col_step;
+        for (long long i = win.i_low; i < win.i_high; ++i) {
+            const long long h = row_start[win.oh] + i * row_step;
+            for (long long j = win.j_low; j < win.j_high; ++j) {
+                const long long w = col_start[win.ow] + j * col_step;
                 const T value = plane[h * width + w];
                 if (best_at < 0 || value > best || value != value) {
                     best = value;
@@ -64,17 +82,14 @@ __global__ void avg_pool_planes(const T* __restrict__ x,
     const long long total = planes * out_h * out_w;
     for (long long k = blockIdx.x * (long long)blockDim.x + threadIdx.x; k < total;
          k += (long long)blockDim.x * gridDim.x) {
-        const int ow = k % out_w, oh = (k / out_w) % out_h;
-        const long long p = k / ((long long)out_w * out_h);
-        long long i_low, i_high, j_low, j_high;
-        taps_inside(row_start[oh], row_count[oh], row_step, height, &i_low, &i_high);
-        taps_inside(col_start[ow], col_count[ow], col_step, width, &j_low, &j_high);
-        const T* plane = x + p * height * width;
+        const Window win = window_of(k, row_start, row_count, row_step, col_start, col_count,
+                                     col_step, height, width, out_h, out_w);
+        const T* plane = x + win.plane * height * width;
         T total_value = 0;
-        for (long long i = i_low; i < i_high; ++i)
-            for (long long j = j_low; j < j_high; ++j)
-                total_value += plane[(row_start[oh] + i * row_step) * width + col_start[ow] + j * col_step];
-        out[k] = total_value / T(divisor[oh * out_w + ow]);
+        for (long long i = win.i_low; i < win.i_high; ++i)
+            for (long long j = win.j_low; j < win.j_high; ++j)
+                total_value += plane[(row_start[win.oh] + i * row_step) * width + col_start[win.ow] + j * col_step];
+        out[k] = total_value / T(divisor[win.oh * out_w + win.ow]);
     }
 }
 
@@ -89,16 +104,13 @@ __global__ void avg_pool_backward_planes(const T* __restrict__ gy,
     const long long total = planes * out_h * out_w;
     for (long long k = blockIdx.x * (long long)blockDim.x + threadIdx.x; k < total;
          k += (long long)blockDim.x * gridDim.x) {
-        const int ow = k % out_w, oh = (k / out_w) % out_h;
-        const long long p = k / ((long long)out_w * out_h);
-        long long i_low, i_high, j_low, j_high;
-        taps_inside(row_start[oh], row_count[oh], row_step, height, &i_low, &i_high);
-        taps_inside(col_start[ow], col_count[ow], col_step, width, &j_low, &j_high);
-        const T share = gy[k] / T(divisor[oh * out_w + ow]);
-        T* plane = gx + p * height * width;
-        for (long long i = i_low; i < i_high; ++i)
-            for (long long j = j_low; j < j_high; ++j)
-                atomicAdd(&plane[(row_start[oh] + i * row_step) * width + col_start[ow] + j * col_step], share);
+        const Window win = window_of(k, row_start, row_count, row_step, col_start, col_count,
+                                     col_step, height, width, out_h, out_w);
+        const T share = gy[k] / T(divisor[win.oh * out_w + win.ow]);
+        T* plane = gx + win.plane * height * width;
+        for (long long i = win.i_low; i < win.i_high; ++i)
+            for (long long j = win.j_low; j < win.j_high; ++j)
+                atomicAdd(&plane[(row_start[win.oh] + i * row_step) * width + col_start[win.ow] + j * col_step], share);
     }
 }
 
