@@ -1,15 +1,17 @@
 """Convolution on the CPU with Numba: im2col and col2im a block of samples at a time, a GEMM
-per group, the batch split across threads.
+per sample and group, the batch split across threads.
 
 The products are those of im2col.py, but taken over a block of a few samples, so that the
-block's columns, (C * kernel_h * kernel_w, block * out_h * out_w), stay in a per-thread
+block's columns, (block, C * kernel_h * kernel_w, out_h * out_w), stay in a per-thread
 buffer that lives in cache, and so that each thread works on its own slice of the batch
 with no locks: a sample's input gradient is written only by the thread that owns it.
-The copies are Numba functions compiled with nogil=True and the GEMMs NumPy matmuls, which
-release the GIL too, so the threads of threads.parallel_for run in parallel. Index math of
-one window (see conv_geometry.py), with L = out_h * out_w:
+The columns are kept sample by sample, in the layout of y (N, O, out_h * out_w), so one
+stacked NumPy matmul reads gy and writes y in place, with no copy between the GEMM and the
+batch. The copies are Numba functions compiled with nogil=True and the GEMMs NumPy matmuls,
+which release the GIL too, so the threads of threads.parallel_for run in parallel. Index
+math of one window (see conv_geometry.py), with L = out_h * out_w:
 
-    cols[(c * kernel_h + i) * kernel_w + j, b * L + oh * out_w + ow]
+    cols[b, (c * kernel_h + i) * kernel_w + j, oh * out_w + ow]
         = x[first + b, c, oh * stride_h - top + i * dilation_h, ow * stride_w - left + j * dilation_w]
 
 with zeros where the row or column falls in the padding.
@@ -37,26 +39,26 @@ def _valid_outputs(offset, stride, size, count):
 def _window_walk(images, cols, first, count, geometry, to_columns):
     """Visit every (window row, output row) pair of samples first .. first + count - 1.
 
-    to_columns=True is im2col: cols (C * kernel_h * kernel_w, count * L) gets the windows of
-    images (N, C, H, W), sample b in columns b * L .. (b + 1) * L - 1, zeros in the padding.
+    to_columns=True is im2col: cols (count * C * kernel_h * kernel_w, L) gets the windows of
+    images (N, C, H, W), sample b in rows b * C * kernel_h * kernel_w onwards, zeros in the padding.
     to_columns=False is col2im, its adjoint: every column entry is added back into images
     where it was read. Both are one walk, so the two cannot disagree on an index.
     """
     kernel_h, kernel_w, stride_h, stride_w, top, left, dilation_h, dilation_w, out_h, out_w = geometry
     channels, height, width = images.shape[1], images.shape[2], images.shape[3]
     pixels, columns = images.ravel(), cols.ravel()
-    row_length, step, zero = cols.shape[1], uint64(stride_w), uint64(0)
+    step, zero = uint64(stride_w), uint64(0)
     for b in range(count):
         for c in range(channels):
             image = ((first + b) * channels + c) * height * width
             for i in range(kernel_h):
                 h_lo, h_hi = _valid_outputs(i * dilation_h - top, stride_h, height, out_h)
                 for j in range(kernel_w):
-                    row = (c * kernel_h + i) * kernel_w + j
+                    row = (b * channels + c) * kernel_h * kernel_w + i * kernel_w + j
                     w_lo, w_hi = _valid_outputs(j * dilation_w - left, stride_w, width, out_w)
                     first_w = w_lo * stride_w + j * dilation_w - left
                     for oh in range(out_h):
-                        out = uint64(row * row_length + (b * out_h + oh) * out_w)
+                        out = uint64((row * out_h + oh) * out_w)
                         inside = out + uint64(w_lo)
                         start = uint64(max(0, image + (oh * stride_h - top + i * dilation_h) * width + first_w))
                         if not to_columns:
@@ -77,7 +79,7 @@ def _window_walk(images, cols, first, count, geometry, to_columns):
 
 @njit(nogil=True, cache=True)
 def im2col_block(x, first, count, geometry, cols):
-    """cols (C * kernel_h * kernel_w, count * L) = the windows of samples first .. first + count - 1 of x."""
+    """cols (count * C * kernel_h * kernel_w, L) = the windows of samples first .. first + count - 1 of x."""
     _window_walk(x, cols, first, count, geometry, True)
 
 
@@ -85,20 +87,6 @@ def im2col_block(x, first, count, geometry, cols):
 def col2im_block(cols, first, count, geometry, gx):
     """The adjoint of im2col_block: add every column entry back into gx (N, C, H, W) where it was read."""
     _window_walk(gx, cols, first, count, geometry, False)
-
-
-@njit(nogil=True, cache=True)
-def _copy_block(block, first, count, samples, to_samples):
-    """Between a GEMM's block (G, O/G, count * L) and samples (N, G, O/G, L):
-    samples[first + b, g, o, :] = block[g, o, b * L:(b + 1) * L] when to_samples, else the reverse."""
-    pixels = samples.shape[3]
-    for b in range(count):
-        for g in range(samples.shape[1]):
-            for o in range(samples.shape[2]):
-                part, sample = block[g, o, b * pixels:(b + 1) * pixels], samples[first + b, g, o]
-                source, target = (part, sample) if to_samples else (sample, part)
-                for t in range(uint64(0), uint64(pixels)):
-                    target[t] = source[t]
 
 
 # Samples per GEMM: enough columns (block * out_h * out_w) that BLAS runs efficiently and
@@ -114,39 +102,35 @@ _MAX_BUFFER_BYTES = 4 << 20
 
 
 class _BlockBuffers:
-    """One thread's buffers for the columns of a block of samples and for the GEMM's other
-    operand, reused for every block of its chunk; a shorter last block uses a prefix."""
+    """One thread's buffer for the columns of a block of samples, reused for every block of
+    its chunk; a shorter last block uses a prefix."""
 
-    def __init__(self, geometry, channels, out_channels, count, dtype):
+    def __init__(self, geometry, channels, count, dtype):
         self.groups, self.pixels = geometry.groups, geometry.out_size[0] * geometry.out_size[1]
         self.patch = channels // self.groups * geometry.kernel[0] * geometry.kernel[1]
-        self.per_group = out_channels // self.groups
         block = max(1, min(count, -(-_TARGET_COLUMNS // self.pixels),
                            _MAX_BUFFER_BYTES // (self.groups * self.patch * self.pixels * dtype.itemsize)))
         self.block = -(-count // -(-count // block))   # equal blocks: 16 samples by 3 -> 4 blocks of 4
-        self.cols = numpy.empty(self.groups * self.patch * self.block * self.pixels, dtype=dtype)
-        self.other = numpy.empty(out_channels * self.block * self.pixels, dtype=dtype)
+        self.cols = numpy.empty(self.block * self.groups * self.patch * self.pixels, dtype=dtype)
 
     def blocks(self, start, stop):
-        """(first sample, count, cols (G, P, count L), other (G, O/G, count L)) per block."""
+        """(first sample, count, cols (count, G, P, L)) per block."""
         for first in range(start, stop, self.block):
             count = min(self.block, stop - first)
-            columns = count * self.pixels
-            cols = self.cols[:self.groups * self.patch * columns]
-            other = self.other[:self.groups * self.per_group * columns]
-            yield (first, count, cols.reshape(self.groups, self.patch, columns),
-                   other.reshape(self.groups, self.per_group, columns))
+            cols = self.cols[:count * self.groups * self.patch * self.pixels]
+            yield first, count, cols.reshape(count, self.groups, self.patch, self.pixels)
 
 
 # Each thread loops over its blocks in Python, calling Numba for the copies and NumPy's
 # matmul (which releases the GIL) for the GEMMs: NumPy's BLAS measured 15-40% faster here
 # than the one np.dot inside Numba reaches through SciPy, and the loop runs once per block
-# of samples, not per sample or pixel.
+# of samples, not per sample or pixel. A stacked matmul calls BLAS once per (sample, group)
+# of the block, straight on the slices of x's columns and of y or gy.
 
 def forward(x, weight, geometry):
     """The correlation of x (N, C, H, W) with weight (O, C / groups, kh, kw): (N, O, out_h, out_w).
 
-    Per block: cols = im2col(block), products[g] = weight[g] @ cols[g], copied to y's samples.
+    Per block: cols = im2col(block), y[block, g] = weight[g] @ cols[:, g].
     """
     x, groups = numpy.ascontiguousarray(x), geometry.groups
     (batch, channels), out_channels = x.shape[:2], weight.shape[0]
@@ -154,11 +138,10 @@ def forward(x, weight, geometry):
     y = numpy.empty((batch, groups, out_channels // groups, _pixels(geometry)), dtype=x.dtype)
 
     def chunk(start, stop):
-        buffers = _BlockBuffers(geometry, channels, out_channels, stop - start, x.dtype)
-        for first, count, cols, products in buffers.blocks(start, stop):
-            im2col_block(x, first, count, geometry.numba_args, cols.reshape(-1, cols.shape[2]))
-            numpy.matmul(matrix, cols, out=products)
-            _copy_block(products, first, count, y, True)
+        buffers = _BlockBuffers(geometry, channels, stop - start, x.dtype)
+        for first, count, cols in buffers.blocks(start, stop):
+            im2col_block(x, first, count, geometry.numba_args, _rows(cols))
+            numpy.matmul(matrix, cols, out=y[first:first + count])
     parallel_for(chunk, batch, _samples_per_thread(weight.shape, geometry))
     return y.reshape((batch, out_channels) + geometry.out_size)
 
@@ -166,7 +149,7 @@ def forward(x, weight, geometry):
 def input_grad(gy, weight, geometry):
     """dL/dx for the forward above, from gy (N, O, out_h, out_w): (N, C, H, W).
 
-    Per block: cols[g] = weight[g]^T @ gy[block, g], then col2im adds the columns into gx.
+    Per block: cols[:, g] = weight[g]^T @ gy[block, g], then col2im adds the columns into gx.
     """
     groups, (batch, out_channels) = geometry.groups, gy.shape[:2]
     channels = weight.shape[1] * groups
@@ -176,11 +159,10 @@ def input_grad(gy, weight, geometry):
     gx = numpy.zeros((batch, channels) + geometry.in_size, dtype=gy.dtype)
 
     def chunk(start, stop):
-        buffers = _BlockBuffers(geometry, channels, out_channels, stop - start, gy.dtype)
-        for first, count, cols, gathered in buffers.blocks(start, stop):
-            _copy_block(gathered, first, count, gy, False)
-            numpy.matmul(matrix_t, gathered, out=cols)
-            col2im_block(cols.reshape(-1, cols.shape[2]), first, count, geometry.numba_args, gx)
+        buffers = _BlockBuffers(geometry, channels, stop - start, gy.dtype)
+        for first, count, cols in buffers.blocks(start, stop):
+            numpy.matmul(matrix_t, gy[first:first + count], out=cols)
+            col2im_block(_rows(cols), first, count, geometry.numba_args, gx)
     parallel_for(chunk, batch, _samples_per_thread(weight.shape, geometry))
     return gx
 
@@ -188,8 +170,8 @@ def input_grad(gy, weight, geometry):
 def weight_grad(x, gy, geometry):
     """dL/dweight for the forward above: (O, C / groups, kh, kw).
 
-    Per block: gw[g] += gy[block, g] @ cols[g]^T; each thread sums into its own array
-    (no two threads add to one), and the threads' sums are added at the end.
+    Per block: gw[g] += sum over the block's samples of gy[n, g] @ cols[n, g]^T; each thread
+    sums into its own array (no two threads add to one), and the threads' sums are added at the end.
     """
     x, groups = numpy.ascontiguousarray(x), geometry.groups
     (batch, channels), out_channels = x.shape[:2], gy.shape[1]
@@ -197,15 +179,19 @@ def weight_grad(x, gy, geometry):
     partials = []
 
     def chunk(start, stop):
-        buffers = _BlockBuffers(geometry, channels, out_channels, stop - start, x.dtype)
+        buffers = _BlockBuffers(geometry, channels, stop - start, x.dtype)
         gw = numpy.zeros((groups, out_channels // groups, buffers.patch), dtype=x.dtype)
-        for first, count, cols, gathered in buffers.blocks(start, stop):
-            im2col_block(x, first, count, geometry.numba_args, cols.reshape(-1, cols.shape[2]))
-            _copy_block(gathered, first, count, gy, False)
-            gw += numpy.matmul(gathered, cols.transpose(0, 2, 1))
+        for first, count, cols in buffers.blocks(start, stop):
+            im2col_block(x, first, count, geometry.numba_args, _rows(cols))
+            gw += numpy.matmul(gy[first:first + count], cols.transpose(0, 1, 3, 2)).sum(axis=0)
         partials.append(gw)
     parallel_for(chunk, batch, _samples_per_thread((out_channels, channels // groups), geometry))
     return sum(partials[1:], partials[0]).reshape((out_channels, channels // groups) + geometry.kernel)
+
+
+def _rows(cols):
+    """A block's columns (count, G, P, L) as the 2-d (count * G * P, L) the Numba walks index."""
+    return cols.reshape(-1, cols.shape[3])
 
 
 def _samples_per_thread(weight_shape, geometry):
