@@ -156,9 +156,10 @@ def input_grad(gy, weight, geometry):
     gy = _grouped(gy, groups)
     matrix_t = numpy.ascontiguousarray(
         weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1))
-    gx = numpy.zeros((batch, channels) + geometry.in_size, dtype=gy.dtype)
+    gx = numpy.empty((batch, channels) + geometry.in_size, dtype=gy.dtype)
 
     def chunk(start, stop):
+        gx[start:stop] = 0   # by the thread that adds into these samples, while they are in its cache
         buffers = _BlockBuffers(geometry, channels, stop - start, gy.dtype)
         for first, count, cols in buffers.blocks(start, stop):
             numpy.matmul(matrix_t, gy[first:first + count], out=cols)

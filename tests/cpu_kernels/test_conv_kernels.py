@@ -32,6 +32,22 @@ def problems(draw):
 @pytest.mark.parametrize("threads", [1, 2])
 @given(problem=problems())
 def test_numba_matches_im2col(threads, problem):
+    _assert_numba_matches_im2col(threads, problem)
+
+
+@given(problem=problems(), samples_per_block=st.integers(1, 3))
+def test_numba_matches_im2col_in_small_blocks_on_two_threads(problem, samples_per_block):
+    """The batches drawn are too small to be split into blocks and threads at the real
+    thresholds, so here every thread is handed work and blocks hold 1 to 3 samples
+    (a shorter last block among them): the offsets of samples within a block are checked."""
+    geometry = problem[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conv_numba, "_TARGET_COLUMNS", samples_per_block * geometry.out_size[0] * geometry.out_size[1])
+        patch.setattr(conv_numba, "_MIN_MULTIPLY_ADDS_PER_THREAD", 1)
+        _assert_numba_matches_im2col(2, problem)
+
+
+def _assert_numba_matches_im2col(threads, problem):
     geometry, x, w, gy = problem
     tolerance = 1e-4 if x.dtype == numpy.float32 else 1e-11
     previous = num_threads()
