@@ -89,10 +89,10 @@ def col2im_block(cols, first, count, geometry, gx):
     _window_walk(gx, cols, first, count, geometry, False)
 
 
-# Samples per GEMM: enough columns (block * out_h * out_w) that BLAS runs efficiently and
-# the Python loop over blocks costs little on small images, few enough that a block's
-# columns stay in cache. On shapes A-E of benchmarks/bench_conv.py 4096 columns beat 1024
-# by up to 15% on the small shapes (A, D); 2 to 16 MiB buffers ran within 5%.
+# Samples per block: enough columns (block * out_h * out_w) that the Python loop over blocks
+# costs little on small images, few enough that a block's columns stay in cache. With a
+# GEMM per block 4096 columns beat 1024 by up to 15% on the small shapes A and D of
+# benchmarks/bench_conv.py; since the GEMMs became per sample, 2048 to 65536 ran within noise.
 _TARGET_COLUMNS = 4096
 # A thread is only worth handing a slice of the batch when the slice holds about this many
 # multiply-adds: below it the hand-off and the GIL between blocks cost more than the second
