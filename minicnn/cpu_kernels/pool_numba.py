@@ -48,7 +48,7 @@ def _swept(start, count, step, size):
 
 @njit(nogil=True, cache=True)
 def _max_pool(x, row_start, row_count, row_step, col_start, col_count, col_step,
-              out, index, first, last):
+              flat_at, out, index, first, last):
     """out[p, oh, ow] = max of x[p, h, w] over the window; index = h * W + w of the max.
 
     Ties keep the first position in row-major order, and a NaN wins and stays (PyTorch's
@@ -68,11 +68,8 @@ def _max_pool(x, row_start, row_count, row_step, col_start, col_count, col_step,
     pixels, values, positions = x.ravel(), out.ravel(), index.ravel()
     col_taps, col_swept = _swept(col_start, col_count, col_step, width)
     row_taps, row_swept = _swept(row_start, row_count, row_step, height)
-    flat_at = numpy.arange(height * width)
-    across = numpy.empty(height * width, x.dtype)
-    across_at = numpy.empty(height * width, numpy.int64)
-    down = numpy.empty(height * width, x.dtype)
-    down_at = numpy.empty(height * width, numpy.int64)
+    across, across_at = numpy.empty(height * width, x.dtype), numpy.empty_like(flat_at)
+    down, down_at = numpy.empty(height * width, x.dtype), numpy.empty_like(flat_at)
     for p in range(first, last):
         plane = p * height * width
         if row_taps > 0 and col_taps > 0:
@@ -166,11 +163,14 @@ def _avg_pool_backward(gy, row_start, row_count, row_step, col_start, col_count,
 def _scatter_add(values, index, out, first, last):
     """out[p, index[q, l]] += values[p, l], with q = p, or q = 0 when one index row is shared
     by all planes (padding, interpolation). out must be zeroed by the caller."""
+    size, length = out.shape[1], values.shape[1]
+    sums, addends, targets = out.ravel(), values.ravel(), index.ravel()
     shared = index.shape[0] == 1
     for p in range(first, last):
         q = 0 if shared else p
-        for l in range(values.shape[1]):
-            out[p, index[q, l]] += values[p, l]
+        for l in range(length):
+            at = uint64(p * size) + uint64(targets[uint64(q * length + l)])
+            sums[at] += addends[uint64(p * length + l)]
 
 
 def _run(kernel, planes, work_per_plane, *args):
@@ -187,8 +187,12 @@ def max_pool(x, rows, cols):
     shape = (x.shape[0], len(rows[0]), len(cols[0]))
     out = numpy.empty(shape, x.dtype)
     index = numpy.empty(shape, numpy.int64)
+    # The sweeps keep positions within a plane; int32 ones fill the same vector lanes as
+    # float32 values.
+    flat_at = numpy.arange(x.shape[1] * x.shape[2], dtype=numpy.int32 if x[0].size < 2**31
+                           else numpy.int64)
     _run(_max_pool, x.shape[0], shape[1] * shape[2] * _taps(rows, cols),
-         numpy.ascontiguousarray(x), *rows, *cols, out, index)
+         numpy.ascontiguousarray(x), *rows, *cols, flat_at, out, index)
     return out, index
 
 
