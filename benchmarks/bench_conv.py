@@ -35,6 +35,10 @@ def median_times(first, second, repeats):
     times = ([], [])
     for _ in range(repeats):
         for step, record in zip((first, second), times):
+            # PyTorch's OpenMP workers and OpenBLAS's threads spin for a while after a call;
+            # a pause lets them sleep, so neither library's turn starts with the other's
+            # threads still on a core.
+            time.sleep(0.1)
             start = time.perf_counter()
             step()
             record.append(time.perf_counter() - start)

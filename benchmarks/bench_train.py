@@ -74,6 +74,10 @@ def images_per_second(step_functions, steps, repeats, warmup=5):
     rates = [[] for _ in step_functions]
     for _ in range(repeats):
         for step, rate in zip(step_functions, rates):
+            # PyTorch's OpenMP workers and OpenBLAS's threads spin for a while after a call; a
+            # pause lets them sleep, so neither library's turn starts with the other's threads
+            # still on a core.
+            time.sleep(0.5)
             began = time.perf_counter()
             for _ in range(steps):
                 step()
