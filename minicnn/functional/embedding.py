@@ -1,60 +1,16 @@
 """Embedding: look up one row of a weight matrix per integer index (word or token vectors).
 
-The lookup is a gather, y = weight[input]; its gradient is the opposite, a scatter-add of
-dL/dy into the rows that were read. Rows read several times accumulate every contribution,
-which is why the backward uses `add.at` and not `gw[input] += g` (that keeps only one).
+The lookup is integer indexing, y = weight[input], so its gradient is indexing's: a
+scatter-add of dL/dy into the rows that were read, where rows read several times
+accumulate every contribution (shape.py's Index and IndexBackward).
 """
-from ..autograd import Function, as_tensor
+from ..autograd import as_tensor
 from ..autograd.tensor import as_array
 from ..backend import array_module
 from .elementwise import where
+from .shape import index
 
 __all__ = ["embedding"]
-
-
-class Embedding(Function):
-    """y = weight[indices]: indices of any integer shape S, weight (V, D), y of shape S + (D,).
-
-    dL/dweight = EmbeddingBackward: row v is the sum of dL/dy over the positions where
-    indices == v, and 0 for v = padding_idx. The indices get no gradient.
-    """
-
-    def __init__(self, padding_idx):
-        self.padding_idx = padding_idx
-
-    def forward(self, indices, weight):
-        return weight[indices]
-
-    def backward(self, gy):
-        indices, weight = self.inputs
-        return None, EmbeddingBackward(weight.shape[0], self.padding_idx)(indices, gy)
-
-
-class EmbeddingBackward(Function):
-    """gw[v] = sum of g[n] over the positions n with indices[n] == v (gw[padding_idx] = 0).
-
-    indices of shape S, g of shape S + (D,), gw of shape (V, D). It is linear in g, and its
-    own backward is the lookup again: dL/dg[n] = dL/dgw[indices[n]] (0 at padding_idx).
-    """
-
-    def __init__(self, num_embeddings, padding_idx):
-        self.num_embeddings, self.padding_idx = num_embeddings, padding_idx
-
-    def forward(self, indices, g):
-        xp = array_module(g)
-        gw = xp.zeros((self.num_embeddings,) + g.shape[indices.ndim:], dtype=g.dtype)
-        xp.add.at(gw, indices, g)
-        if self.padding_idx is not None:
-            gw[self.padding_idx] = 0
-        return gw
-
-    def backward(self, ggw):
-        indices = self.inputs[0]
-        looked_up = Embedding(None)(indices, ggw)
-        if self.padding_idx is None:
-            return None, looked_up
-        not_padding = (indices.data != self.padding_idx)[..., None]
-        return None, where(not_padding, looked_up, 0.0)
 
 
 def embedding(input, weight, padding_idx=None):
@@ -82,4 +38,10 @@ def embedding(input, weight, padding_idx=None):
             raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {count} "
                              "embeddings")
         padding_idx %= count
-    return Embedding(padding_idx)(indices, weight)
+    rows = index(weight, indices)
+    if padding_idx is None:
+        return rows
+    # The padding row's value is returned but passes no gradient: a detached copy at those
+    # positions keeps it out of the scatter, as PyTorch keeps gw[padding_idx] = 0.
+    not_padding = array_module(indices).expand_dims(indices != padding_idx, -1)
+    return where(not_padding, rows, rows.detach())
