@@ -51,7 +51,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused
                 f"backward: output of shape {y.shape} does not require grad and has no "
                 "creator; did you compute it under no_grad() or from tensors without "
                 "requires_grad=True?")
-        _accumulate(grads, y, _initial_grad(y, gy), create_graph)
+        _accumulate(grads, y, _initial_grad(y, gy))
 
     wanted = None if inputs is None else {id(x) for x in inputs}
     captured = {}
@@ -86,7 +86,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused
                         f"{function.name}: input {position} (shape {x.shape}) requires grad but "
                         "is not differentiable in this operation")
                 gx = _check_gradient(function, position, x, gx)
-                _accumulate(grads, x, gx, create_graph)
+                _accumulate(grads, x, gx)
             if not retain_graph:
                 _free(function)
 
@@ -123,7 +123,7 @@ def _initial_grad(y, gy):
     return gy
 
 
-def _accumulate(grads, tensor, g, create_graph):
+def _accumulate(grads, tensor, g):
     key = id(tensor)
     if key in grads:
         grads[key] = (tensor, grads[key][1] + g)
