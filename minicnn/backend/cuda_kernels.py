@@ -16,6 +16,8 @@ KERNEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "kernels"
 _TEMPLATE_KERNEL = re.compile(r"template\s*<typename T>\s*__global__\s+void\s+(\w+)\s*\(")
 _C_TYPES = {"float32": "float", "float64": "double"}
 THREADS_PER_BLOCK = 256
+# Kernel arguments must be NumPy scalars of the C type: int is int32, long long int64.
+int32, int64 = numpy.int32, numpy.int64
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,11 +42,3 @@ def launch(kernel, total, *args, block=THREADS_PER_BLOCK, grid=None):
     if grid is None:
         grid = max(1, min((int(total) + block - 1) // block, 65535))
     kernel((grid,), (block,), args)
-
-
-def int32(value):
-    return numpy.int32(value)
-
-
-def int64(value):
-    return numpy.int64(value)
