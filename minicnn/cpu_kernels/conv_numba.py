@@ -19,6 +19,7 @@ with zeros where the row or column falls in the padding.
 import numpy
 from numba import njit, uint64
 
+from .scratch import scratch
 from .threads import parallel_for
 
 
@@ -102,8 +103,8 @@ _MAX_BUFFER_BYTES = 4 << 20
 
 
 class _BlockBuffers:
-    """One thread's buffer for the columns of a block of samples, reused for every block of
-    its chunk; a shorter last block uses a prefix."""
+    """One thread's buffer for the columns of a block of samples (its scratch buffer, see
+    scratch.py), reused for every block of its chunk; a shorter last block uses a prefix."""
 
     def __init__(self, geometry, channels, count, dtype):
         self.groups, self.pixels = geometry.groups, geometry.out_size[0] * geometry.out_size[1]
@@ -111,7 +112,7 @@ class _BlockBuffers:
         block = max(1, min(count, -(-_TARGET_COLUMNS // self.pixels),
                            _MAX_BUFFER_BYTES // (self.groups * self.patch * self.pixels * dtype.itemsize)))
         self.block = -(-count // -(-count // block))   # equal blocks: 16 samples by 3 -> 4 blocks of 4
-        self.cols = numpy.empty(self.block * self.groups * self.patch * self.pixels, dtype=dtype)
+        self.cols = scratch("conv columns", self.block * self.groups * self.patch * self.pixels, dtype)
 
     def blocks(self, start, stop):
         """(first sample, count, cols (count, G, P, L)) per block."""
