@@ -6,8 +6,8 @@
 One step = forward, cross-entropy, backward, SGD update on a batch of 64 1x28x28 images.
 Each number is the median over --repeats timed runs of --steps steps, after warm-up steps
 (Numba compiles the kernels on first use). Both libraries run in this one process, taking
-turns, with the same thread limit: minicnn's kernel pool and BLAS for minicnn,
-torch.set_num_threads for PyTorch. Target: minicnn at least 0.6x PyTorch's images/second on 2 threads.
+turns, with the same thread limit: minicnn's thread pool (its BLAS always runs on one
+thread), torch.set_num_threads for PyTorch. Target: minicnn at least 0.6x PyTorch's images/second on 2 threads.
 """
 import argparse
 import os
@@ -96,8 +96,7 @@ def speed(args):
         threads.set_num_threads(count)
         if torch:
             torch.set_num_threads(count)
-        with threads.blas_threads(count):
-            rates = images_per_second(steps, args.steps, args.repeats)
+        rates = images_per_second(steps, args.steps, args.repeats)
         line = f"{count} thread{'s' if count > 1 else ' '}  minicnn {rates[0]:8.0f} img/s"
         if torch:
             line += f"   PyTorch {rates[1]:8.0f} img/s   ratio {rates[0] / rates[1]:.2f}x"

@@ -18,7 +18,7 @@ conv_numba.py does the same products batch-chunk by batch-chunk, which measured 
 most shapes; gpu_kernels/conv.py does them on the GPU with CUDA im2col/col2im kernels.
 """
 from ..backend import array_module
-from .threads import blas_threads, num_threads
+from .threads import matmul
 
 
 def im2col(x, geometry):
@@ -58,8 +58,7 @@ def forward(x, weight, geometry):
     """y[n, o] = sum over c, i, j of weight[o, c, i, j] * window; returns (N, O, out_h, out_w)."""
     groups, batch, out_channels = geometry.groups, x.shape[0], weight.shape[0]
     cols = im2col(x, geometry).reshape(groups, -1, batch * _pixels(geometry))
-    with blas_threads(num_threads()):
-        y = weight.reshape(groups, out_channels // groups, -1) @ cols
+    y = matmul(weight.reshape(groups, out_channels // groups, -1), cols)
     return y.reshape((out_channels, batch) + geometry.out_size).transpose(1, 0, 2, 3).copy()
 
 
@@ -68,8 +67,7 @@ def input_grad(gy, weight, geometry):
     groups, batch, out_channels = geometry.groups, gy.shape[0], gy.shape[1]
     gy_matrix = _channels_first(gy).reshape(groups, out_channels // groups, -1)
     w_matrix = weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
-    with blas_threads(num_threads()):
-        cols = w_matrix @ gy_matrix
+    cols = matmul(w_matrix, gy_matrix)
     channels = weight.shape[1] * groups
     cols = cols.reshape((channels,) + weight.shape[2:] + (batch,) + geometry.out_size)
     return col2im(cols, geometry, batch)
@@ -80,8 +78,7 @@ def weight_grad(x, gy, geometry):
     groups, batch, out_channels = geometry.groups, x.shape[0], gy.shape[1]
     cols = im2col(x, geometry).reshape(groups, -1, batch * _pixels(geometry))
     gy_matrix = _channels_first(gy).reshape(groups, out_channels // groups, -1)
-    with blas_threads(num_threads()):
-        gw = gy_matrix @ cols.transpose(0, 2, 1)
+    gw = matmul(gy_matrix, cols.transpose(0, 2, 1))
     return gw.reshape((out_channels, x.shape[1] // groups) + geometry.kernel)
 
 

@@ -1,6 +1,11 @@
-"""Matrix products: matmul (batched, broadcasting, NumPy's rules for 1-D operands) and linear."""
+"""Matrix products: matmul (batched, broadcasting, NumPy's rules for 1-D operands) and linear.
+
+On the CPU the GEMMs are split across minicnn's thread pool (cpu_kernels/threads.py: BLAS
+itself runs on one thread); CuPy arrays go to cuBLAS through cupy.matmul.
+"""
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, is_cupy_array
+from ..cpu_kernels import threads
 from .broadcast import broadcast_shapes, unbroadcast
 from .conversion import match_dtype
 from .reduce import sum
@@ -18,8 +23,8 @@ class MatMul(Function):
         if _stack_times_matrix(a, b):
             # NumPy multiplies a stack by a matrix one matrix at a time; folding the stack into
             # rows makes it one BLAS call, about 9x faster for (64, 32, 256) @ (256, 128).
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
-        return array_module(a, b).matmul(a, b)
+            return _product(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+        return _product(a, b)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -32,6 +37,10 @@ class MatMul(Function):
 
 def _stack_times_matrix(a, b):
     return a.ndim > 2 and b.ndim == 2
+
+
+def _product(a, b):
+    return array_module(a, b).matmul(a, b) if is_cupy_array(a) else threads.matmul(a, b)
 
 
 def matmul(input, other):
@@ -70,7 +79,7 @@ class Linear(Function):
     """
 
     def forward(self, x, w, b=None):
-        y = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + w.shape[:1])
+        y = _product(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + w.shape[:1])
         if b is not None:
             y += b
         return y

@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 
 from minicnn.cpu_kernels import conv_numba, im2col
 from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
-from minicnn.cpu_kernels.threads import blas_threads, num_threads, parallel_for, set_num_threads
+from minicnn.cpu_kernels.threads import num_threads, parallel_for, set_num_threads
 
 
 @st.composite
@@ -91,18 +91,3 @@ def test_parallel_for_covers_every_index_once():
 def test_set_num_threads_rejects_zero():
     with pytest.raises(ValueError, match="set_num_threads: expected a positive count, got 0"):
         set_num_threads(0)
-
-
-def test_blas_threads_restores_the_previous_limit():
-    from minicnn.cpu_kernels import threads
-
-    def counts():   # the BLAS libraries the pool's controller knows (NumPy's among them)
-        return [library.num_threads for library in threads._blas.lib_controllers
-                if library.user_api == "blas"]
-    with blas_threads(1):
-        assert counts() and all(count == 1 for count in counts())
-        inner = counts()
-    before = counts()
-    with blas_threads(2):
-        pass
-    assert counts() == before and len(inner) == len(before)

@@ -1,0 +1,45 @@
+"""The thread pool's matmul splits products correctly, and BLAS stays on one thread."""
+import numpy
+import pytest
+from hypothesis import given, strategies as st
+from threadpoolctl import threadpool_info
+
+from minicnn.cpu_kernels import threads
+
+
+@pytest.fixture
+def two_threads_on_any_product(monkeypatch):
+    """Every product split, however small: the shapes drawn are far below the real threshold."""
+    previous = threads.num_threads()
+    monkeypatch.setattr(threads, "_MIN_MULTIPLY_ADDS_PER_THREAD", 1)
+    threads.set_num_threads(2)
+    yield
+    threads.set_num_threads(previous)
+
+
+@given(stack_a=st.sampled_from([(), (3,), (2, 1)]), stack_b=st.sampled_from([(), (1,), (2, 3)]),
+       n=st.integers(0, 7), k=st.integers(0, 5), m=st.integers(0, 7),
+       dtypes=st.sampled_from([(numpy.float64, numpy.float64), (numpy.float32, numpy.float32),
+                               (numpy.float32, numpy.float64)]))
+def test_matmul_equals_numpys(two_threads_on_any_product, stack_a, stack_b, n, k, m, dtypes):
+    rng = numpy.random.default_rng(n * 100 + k * 10 + m)
+    a = rng.standard_normal(stack_a + (n, k)).astype(dtypes[0])
+    b = rng.standard_normal(stack_b + (k, m)).astype(dtypes[1])
+    expected = numpy.matmul(a, b)
+    ours = threads.matmul(a, b)
+    assert ours.shape == expected.shape and ours.dtype == expected.dtype
+    numpy.testing.assert_allclose(ours, expected, rtol=1e-5)
+
+
+def test_matmul_of_strided_views(two_threads_on_any_product):
+    """Transposed operands (as the backward passes make) are multiplied without a copy going wrong."""
+    rng = numpy.random.default_rng(0)
+    a, b = rng.standard_normal((9, 6)), rng.standard_normal((8, 6))
+    numpy.testing.assert_allclose(threads.matmul(a, b.T), a @ b.T, rtol=1e-12)
+    numpy.testing.assert_allclose(threads.matmul(a.T, a), a.T @ a, rtol=1e-12)
+
+
+def test_blas_runs_on_one_thread():
+    """Held at import (threads.py explains why); a second BLAS thread would spin beside the pool."""
+    blas = [library for library in threadpool_info() if library["user_api"] == "blas"]
+    assert blas and all(library["num_threads"] == 1 for library in blas)
