@@ -82,7 +82,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--algorithm", default="auto", choices=["auto", "im2col", "numba"])
+    parser.add_argument("--algorithm", default="auto", choices=["auto", "im2col", "numba", "winograd"])
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES) + ["pool"])
     args = parser.parse_args()
     F.set_conv_algorithm(args.algorithm)

@@ -11,10 +11,12 @@ and all its derivatives are again correlations with the same index geometry
 Each Function's backward is built from the other two, so gradients of gradients (and
 gradgradcheck) work: d(Conv)/dx = ConvTranspose(gy, w), d(Conv)/dw = ConvWeightGrad(x, gy),
 d(ConvTranspose)/dy' = Conv(gy, w), and so on round the triangle. conv1d is conv2d on
-inputs of height 1. The arrays are computed by one of two kernels (set_conv_algorithm):
-'im2col' (stride tricks + one GEMM per group) or 'numba' (im2col and
-col2im in Numba a block of samples at a time, the batch split across threads); 'auto'
-times both on the first call of each op and shape, and keeps the faster. CuPy arrays
+inputs of height 1. The arrays are computed by one of three kernels (set_conv_algorithm):
+'im2col' (stride tricks + one GEMM per group), 'numba' (im2col and col2im in Numba a block
+of samples at a time, the batch split across threads) or 'winograd' (Winograd's F(4x4, 3x3)
+minimal filtering, 36 products per 16 outputs instead of 144, for 3x3 kernels at stride 1
+without dilation or groups; other layers fall back to 'numba'); 'auto' times every kernel
+that applies on the first call of each op and shape, and keeps the fastest. CuPy arrays
 use the CUDA kernels of kernels/im2col.cu with cuBLAS GEMMs.
 """
 import numbers
@@ -22,7 +24,7 @@ import time
 
 from ..autograd import Function
 from ..backend import array_module, is_cupy_array
-from ..cpu_kernels import conv_numba, im2col
+from ..cpu_kernels import conv_numba, im2col, winograd
 from ..cpu_kernels.conv_geometry import ConvGeometry, correlation_size
 from ..cpu_kernels.threads import num_threads
 from ..gpu_kernels import conv as gpu_conv
@@ -30,17 +32,31 @@ from ..gpu_kernels import conv as gpu_conv
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "set_conv_algorithm"]
 nondifferentiable = ("set_conv_algorithm",)
 
-_KERNELS = {"im2col": im2col, "numba": conv_numba}
+# im2col and numba compute every geometry; a kernel with a `supports(geometry)` test only some.
+_KERNELS = {"im2col": im2col, "numba": conv_numba, "winograd": winograd}
+_FALLBACK = "numba"
 _algorithm = "auto"
-_fastest = {}   # (kernel op, geometry, shapes, dtype, threads) -> name of the faster kernel
+_fastest = {}   # (kernel op, geometry, shapes, dtype, threads) -> name of the fastest kernel
 
 
 def set_conv_algorithm(name):
-    """Choose the CPU convolution kernels: 'im2col', 'numba', or 'auto' (time both per shape)."""
+    """Choose the CPU convolution kernels: 'im2col', 'numba', 'winograd' (where the layer is a
+    3x3, stride-1 one, else 'numba'), or 'auto' (time every kernel that applies, per op and shape)."""
     global _algorithm
     if name not in ("auto",) + tuple(_KERNELS):
-        raise ValueError(f"set_conv_algorithm: expected 'im2col', 'numba' or 'auto', got {name!r}")
+        choices = ", ".join(repr(choice) for choice in _KERNELS)
+        raise ValueError(f"set_conv_algorithm: expected {choices} or 'auto', got {name!r}")
     _algorithm = name
+
+
+def _candidates(geometry):
+    """The kernels to choose among for `geometry`: the chosen one where it applies (else
+    _FALLBACK), or for 'auto' every one that applies."""
+    usable = [name for name, kernel in _KERNELS.items()
+              if not hasattr(kernel, "supports") or kernel.supports(geometry)]
+    if _algorithm == "auto":
+        return usable
+    return [_algorithm if _algorithm in usable else _FALLBACK]
 
 
 def _run(op, geometry, *arrays):
@@ -50,13 +66,15 @@ def _run(op, geometry, *arrays):
     """
     if is_cupy_array(arrays[0]):
         return getattr(gpu_conv, op)(*arrays, geometry)
-    if _algorithm != "auto":
-        return getattr(_KERNELS[_algorithm], op)(*arrays, geometry)
+    candidates = _candidates(geometry)
+    if len(candidates) == 1:
+        return getattr(_KERNELS[candidates[0]], op)(*arrays, geometry)
     key = (op, geometry, tuple(a.shape for a in arrays), arrays[0].dtype, num_threads())
     if key in _fastest:
         return getattr(_KERNELS[_fastest[key]], op)(*arrays, geometry)
     timings = {}
-    for name, kernel in _KERNELS.items():
+    for name in candidates:
+        kernel = _KERNELS[name]
         result = getattr(kernel, op)(*arrays, geometry)   # the first call may compile or warm caches
         # The best of two runs: on a shared machine one run can be slowed by other processes.
         timings[name] = min(_seconds(getattr(kernel, op), *arrays, geometry) for _ in range(2))
