@@ -179,7 +179,7 @@ def weight_grad(x, gy, geometry):
     x, groups = numpy.ascontiguousarray(x), geometry.groups
     (batch, channels), out_channels = x.shape[:2], gy.shape[1]
     gy = _grouped(gy, groups)
-    partials = []
+    partials = {}   # first sample of a chunk -> its sum
 
     def chunk(start, stop):
         buffers = _BlockBuffers(geometry, channels, stop - start, x.dtype)
@@ -187,9 +187,11 @@ def weight_grad(x, gy, geometry):
         for first, count, cols in buffers.blocks(start, stop):
             im2col_block(x, first, count, geometry.numba_args, _rows(cols))
             gw += numpy.matmul(gy[first:first + count], cols.transpose(0, 1, 3, 2)).sum(axis=0)
-        partials.append(gw)
+        partials[start] = gw
     parallel_for(chunk, batch, _samples_per_thread((out_channels, channels // groups), geometry))
-    return sum(partials[1:], partials[0]).reshape((out_channels, channels // groups) + geometry.kernel)
+    # Added in the order of the chunks, not of the threads finishing: the same sum every run.
+    total = sum(partials[start] for start in sorted(partials))
+    return total.reshape((out_channels, channels // groups) + geometry.kernel)
 
 
 def _rows(cols):

@@ -12,7 +12,7 @@ import math
 
 from ..autograd import Function, Tensor
 from ..backend import array_module, is_cupy_array
-from ..cpu_kernels import special
+from ..cpu_kernels import relu as relu_kernels, special
 from .elementwise import exp, where
 from .reduce import sum
 from .shape import normalize_dim, resolve_dim
@@ -25,11 +25,31 @@ class ReLU(Function):
     """y = max(x, 0).   dL/dx = dL/dy * [x > 0]  (0 at x = 0, as PyTorch)."""
 
     def forward(self, x):
-        return array_module(x).maximum(x, 0)
+        return relu_kernels.relu(x) if _has_cpu_ufunc(x) else array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        x = self.inputs[0].data
-        return gy * Tensor((x > 0).astype(x.dtype))   # a constant: relu has no curvature
+        return PassWherePositive(self.inputs[0].data)(gy)
+
+
+class PassWherePositive(Function):
+    """y = g * [x > 0] for a constant array x: ReLU's backward, linear in g (relu has no
+    curvature), so its own backward is itself: dL/dg = dL/dy * [x > 0]."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def forward(self, g):
+        if _has_cpu_ufunc(g) and g.dtype == self.x.dtype:
+            return relu_kernels.pass_where_positive(g, self.x)
+        return g * (self.x > 0).astype(g.dtype)
+
+    def backward(self, gy):
+        return PassWherePositive(self.x)(gy)
+
+
+def _has_cpu_ufunc(array):
+    """Whether a Numba ufunc of cpu_kernels takes `array`: NumPy float32 or float64."""
+    return not is_cupy_array(array) and array.dtype.char in "fd"
 
 
 class LeakyReLU(Function):

@@ -8,7 +8,7 @@ elements for max.
 Every function takes PyTorch's `dim`/`keepdim` or NumPy's `axis`/`keepdims`; `dim` is an
 int, a tuple of ints, or None for all dims.
 """
-import numpy
+import math
 
 from ..autograd import Function, Tensor
 from ..backend import array_module
@@ -38,7 +38,7 @@ class _Reduction(Function):
 
     def count(self):
         """How many elements were reduced into each output element."""
-        return int(numpy.prod([self.inputs[0].shape[a] for a in self.axes]))
+        return math.prod(self.inputs[0].shape[a] for a in self.axes)
 
 
 class Sum(_Reduction):

@@ -6,6 +6,8 @@ cat undoes split), and indexing scatters the gradient into the positions it read
 
 Dimensions follow Python's negative indexing, as in PyTorch: dim=-1 is the last one.
 """
+import math
+
 import numpy
 
 from ..autograd import Function, Tensor
@@ -82,8 +84,8 @@ view = reshape
 
 
 def _infer_shape(old, new):
-    count = int(numpy.prod(old))
-    known = int(numpy.prod([s for s in new if s != -1]))
+    count = math.prod(old)
+    known = math.prod(s for s in new if s != -1)
     if list(new).count(-1) > 1 or any(s < -1 for s in new):
         raise ValueError(f"reshape: sizes must be non-negative with at most one -1, got {new}")
     if -1 in new:
@@ -91,9 +93,9 @@ def _infer_shape(old, new):
             raise ValueError(f"reshape: cannot reshape input of shape {old} ({count} elements) "
                              f"into {new}")
         new = tuple(count // known if s == -1 else s for s in new)
-    if int(numpy.prod(new)) != count:
+    if math.prod(new) != count:
         raise ValueError(f"reshape: cannot reshape input of shape {old} ({count} elements) "
-                         f"into {new} ({int(numpy.prod(new))} elements)")
+                         f"into {new} ({math.prod(new)} elements)")
     return tuple(int(s) for s in new)
 
 

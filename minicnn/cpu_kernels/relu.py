@@ -1,0 +1,38 @@
+"""ReLU and its backward as Numba ufuncs.
+
+NumPy's `maximum(x, 0)` measured 93 us on LeNet-5's first activation map (64 x 6 x 28 x 28
+float32), four times a plain copy of it, and the backward `gy * (x > 0).astype(x.dtype)`
+80 us in three passes over memory. A loop that LLVM vectorizes into compares and selects
+takes 23 us and 34 us. As ufuncs they broadcast and keep float32/float64 like NumPy's own.
+The GPU path uses CuPy's ufuncs and never comes here.
+"""
+import numba
+import numpy
+
+
+def relu(x):
+    """max(x, 0) of a float32 or float64 array; a NaN stays NaN, as in torch.relu."""
+    with _nan_compares_are_expected():
+        return _relu(x)
+
+
+def pass_where_positive(g, x):
+    """g where x > 0, else 0: ReLU's backward (0 at x = 0 and where x is NaN, as PyTorch)."""
+    with _nan_compares_are_expected():
+        return _pass_where_positive(g, x)
+
+
+def _nan_compares_are_expected():
+    # The vectorized compares raise the CPU's "invalid" flag on a NaN, which NumPy turns
+    # into a RuntimeWarning after the ufunc; the rules above already say what a NaN gives.
+    return numpy.errstate(invalid="ignore")
+
+
+@numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
+def _relu(x):
+    return 0 if x < 0 else x
+
+
+@numba.vectorize(["float32(float32, float32)", "float64(float64, float64)"], cache=True)
+def _pass_where_positive(g, x):
+    return g if x > 0 else 0
