@@ -68,19 +68,23 @@ def matmul(a, b):
 
     The longer of the result's two matrix axes is cut: rows of a, or columns of b; each
     thread's GEMM (one BLAS thread, which releases the GIL) writes its slice of the result.
+    A product too small to give a second thread its share is one plain call.
     """
     (n, k), m = a.shape[-2:], b.shape[-1]
+    stack = max(a.size // max(1, n * k), b.size // max(1, k * m))   # matrices in the batch
+    lines = max(n, m)
+    min_chunk = -(-_MIN_MULTIPLY_ADDS_PER_THREAD // max(1, stack * k * min(n, m)))
+    if _threads == 1 or lines < 2 * min_chunk:
+        return numpy.matmul(a, b)
     out = numpy.empty(numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (n, m),
                       dtype=numpy.result_type(a, b))
-    stack = out.size // max(1, n * m)
     if n >= m:
         def part(start, stop):
             numpy.matmul(a[..., start:stop, :], b, out=out[..., start:stop, :])
     else:
         def part(start, stop):
             numpy.matmul(a, b[..., start:stop], out=out[..., start:stop])
-    per_line = stack * k * min(n, m)
-    parallel_for(part, max(n, m), -(-_MIN_MULTIPLY_ADDS_PER_THREAD // max(1, per_line)))
+    parallel_for(part, lines, min_chunk)
     return out
 
 
