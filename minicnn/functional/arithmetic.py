@@ -49,7 +49,9 @@ class Mul(_Binary):
 
     def backward(self, gy):
         a, b = self.inputs
-        return unbroadcast(gy * b, a), unbroadcast(gy * a, b)
+        # A constant factor (a mask, a loss weight) gets no gradient computed for it.
+        return (unbroadcast(gy * b, a) if a.requires_grad else None,
+                unbroadcast(gy * a, b) if b.requires_grad else None)
 
 
 class Div(_Binary):
@@ -61,7 +63,8 @@ class Div(_Binary):
 
     def backward(self, gy):
         a, b = self.inputs
-        return unbroadcast(gy / b, a), unbroadcast(-gy * a / (b * b), b)
+        return (unbroadcast(gy / b, a) if a.requires_grad else None,
+                unbroadcast(-gy * a / (b * b), b) if b.requires_grad else None)
 
 
 class Neg(Function):
