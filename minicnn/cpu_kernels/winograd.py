@@ -1,11 +1,89 @@
 """3x3 stride-1 convolution on the CPU by Winograd's minimal filtering, F(4x4, 3x3).
 
-DRAFT
+A direct 3x3 correlation takes 9 multiply-adds per output pixel and channel pair, which
+conv_numba.py hands to BLAS as GEMMs. Winograd's minimal filtering (S. Winograd, Arithmetic
+Complexity of Computations, 1980; A. Lavin and S. Gray, Fast Algorithms for Convolutional
+Neural Networks, 2016) computes a tile of outputs with fewer products, paid for with
+additions before and after them that are done once per tile and channel, not per pair.
+
+One dimension, F(2, 3): two outputs of a 3-tap correlation of inputs d0..d3 with taps g0..g2,
+
+    y0 = d0 g0 + d1 g1 + d2 g2,     y1 = d1 g0 + d2 g1 + d3 g2          (6 products)
+
+come from four products,
+
+    m1 = (d0 - d2) g0               m2 = (d1 + d2) (g0 + g1 + g2) / 2
+    m4 = (d1 - d3) g2               m3 = (d2 - d1) (g0 - g1 + g2) / 2
+
+as y0 = m1 + m2 + m3 and y1 = m2 - m3 - m4 (expand m2 + m3 and m2 - m3 to check). The sums
+of taps are made once per filter. In matrices, y = A^T [(G g) * (B^T d)] with * elementwise:
+
+    B^T = [1  0 -1  0]     G = [1    0    0  ]     A^T = [1  1  1  0]
+          [0  1  1  0]         [1/2  1/2  1/2]           [0  1 -1 -1]
+          [0 -1  1  0]         [1/2 -1/2  1/2]
+          [0  1  0 -1]         [0    0    1  ]
+
+Where they come from: a correlation is a product of polynomials (Toom-Cook). Evaluate the
+data and the filter polynomials at m + r - 1 points (here 0, 1, -1 and infinity; B^T and G
+evaluate), multiply the values (one product per point), and interpolate the product
+polynomial's coefficients back (A^T). F(m, r) thus takes m + r - 1 products for m outputs.
+
+Two dimensions nest the one-dimensional algorithm, along the rows and then the columns of a
+tile: a (m + 2) x (m + 2) input tile d and a 3x3 filter g give the m x m outputs
+
+    Y = A^T [(G g G^T) * (B^T d B)] A.
+
+This module uses F(4x4, 3x3), points 0, 1, -1, 2, -2 and infinity: 36 products for 16
+outputs instead of 144, with the 6x6 B^T, 6x3 G and 4x6 A^T of INPUT_T, FILTER and OUTPUT_T
+below (test_winograd.py checks the 1-d identity). Measured on this repository's 2-core AVX2
+machine, 1 thread, float32, forward / input grad / weight grad in ms on the shapes of
+benchmarks/bench_conv.py: shape C, F(4x4) 27 / 28 / 29, F(2x2) 40 / 38 / 42, conv_numba
+48 / 47 / 51; shape E, F(4x4) 11 / 13 / 10, F(2x2) 16 / 19 / 17, conv_numba 21 / 21 / 22.
+The price is float32 rounding: the largest error over the largest output is 2e-6 (a few
+channels) to 1e-5 (128 to 256 channels) for F(4x4), 1e-7 to 6e-7 for F(2x2) and direct
+convolution, as the entries up to 8 of A^T and 5 of B^T scale rounding errors up before the
+differences of the output transform. That is far below the noise of float32 training, so
+F(4x4). (F(6x6, 3x3) would save a further fifth of the products, with larger constants in
+its transforms and so larger errors; not tried here.)
+
+A layer sums over its input channels c, and that sum passes through A^T ... A, so for the
+output tile of channel o
+
+    Y[o] = A^T [sum_c U[o, c] * V[c]] A,    U[o, c] = G g[o, c] G^T,   V[c] = B^T d[c] B,
+
+and at each of the 36 positions (k, l) of a transformed tile the sum over c, for all tiles
+at once, is a matrix product: M[k, l] (O x tiles) = U[k, l] (O x C) @ V[k, l] (C x tiles).
+So a block of tiles is: gather the 6x6 input tiles (zeros in the padding and past the edge),
+transform them (V), 36 GEMMs (M), transform back (Y), and scatter the 4x4 output tiles into
+y, cropping those that overhang the bottom or right edge. The transforms cost O(tiles x
+channels); the GEMMs, O(tiles x channel pairs), are where the time goes.
+
+Gradients. The input gradient of a correlation with padding (top, left) is a correlation too:
+
+    gx[n, c, h, w] = sum_{o, i, j} gy[n, o, h + top - i, w + left - j] g[o, c, i, j]
+                   = sum_{o, i, j} gy[n, o, h - (2 - top) + i, w - (2 - left) + j] g[o, c, 2 - i, 2 - j],
+
+the correlation of gy, padded by 2 - top and 2 - left, with the filters flipped in both
+axes and their channel axes swapped, (C, O, 3, 3): forward's code, run on gy.
+The weight gradient follows the forward steps back. Y = A^T M A, M = sum_c U * V and
+U = G g G^T are each linear, and the adjoint of a linear map is its transpose, so with
+dY the 4x4 tile of gy (zeros past the edge):
+
+    dM = A dY A^T,    dU[o, c] = sum over tiles of dM[o] * V[c],    dg = G^T dU G,
+
+where the sum over tiles is again a GEMM per position, dU[k, l] (O x C) = dM[k, l] (O x
+tiles) @ V[k, l]^T (tiles x C). It is the exact gradient of what forward computes, which
+is the direct correlation up to rounding.
+
+Work is split as in conv_numba.py: the tile rows (n, th) of the batch are divided among the
+threads of threads.parallel_for, each thread walks its share a block of about _TARGET_TILES
+tiles at a time through its own scratch buffers (scratch.py), the transforms are Numba
+functions compiled with nogil=True and the GEMMs stacked NumPy matmuls, which release the
+GIL too. The weight gradient sums per thread; the threads' sums are added at the end.
 """
 import numpy
 from numba import njit, uint64
 
-from .conv_numba import _valid_outputs
 from .scratch import scratch
 from .threads import parallel_for
 
@@ -35,7 +113,8 @@ OUTPUT_T = numpy.array([       # A^T: 4 x 6
 
 
 def supports(geometry):
-    """True where these kernels compute the correlation: a 3x3 kernel, stride 1, no dilation, one group."""
+    """Whether these kernels compute this correlation: a 3x3 kernel, stride 1, no dilation, one group
+    (any padding)."""
     return (geometry.kernel == (3, 3) and geometry.stride == (1, 1) and geometry.dilation == (1, 1)
             and geometry.groups == 1)
 
@@ -43,90 +122,95 @@ def supports(geometry):
 # As in conv_numba.py, the loops index flat arrays with unsigned integers, so that Numba
 # drops the test for negative indices and vectorises the innermost loop.
 
+# Entries of q summed at a time by _multiply_middle: 2 KB of float32, in L1 while it is summed.
+# Measured: 512 took 25-35% less time than whole rows on shape C's transforms; 256 and 1024 no less.
+_STRETCH = 512
+
+
 @njit(nogil=True, cache=True)
-def _sandwich(left, tiles, half, out):
-    """out[k, l, t] = sum_{r, s} left[k, r] left[l, s] tiles[r, s, t], that is left @ tile @ left^T
-    for every tile t at once: tiles (a, a, T) -> out (b, b, T) for left (b, a), through
-    half[k, s, t] = sum_r left[k, r] tiles[r, s, t] (b, a, T). The loop over t is innermost
-    and contiguous, so it runs in SIMD lanes; the zeros of left are skipped."""
+def _multiply_middle(left, array, out):
+    """out[p, l, q] = sum_s left[l, s] array[p, s, q]: left (b, a) applied along the middle axis,
+    array (P, a, Q) -> out (P, b, Q). With array = tiles (b', a, count) it is tile @ left^T for
+    every tile at once; with array = tiles (1, a, a count) it is left @ tile. The loop over q is
+    innermost and contiguous, so it runs in SIMD lanes; the zeros of left are skipped."""
     b, a = left.shape
-    count = uint64(tiles.shape[2])
-    source, middle, target, zero = tiles.ravel(), half.ravel(), out.ravel(), uint64(0)
-    for k in range(b):
-        for s in range(a):
-            into = uint64(k * a + s) * count
-            for t in range(zero, count):
-                middle[into + t] = 0
-            for r in range(a):
-                weight = left[k, r]
-                if weight != 0:
-                    start = uint64(r * a + s) * count
-                    for t in range(zero, count):
-                        middle[into + t] += weight * source[start + t]
-    for k in range(b):
-        for l in range(b):
-            into = uint64(k * b + l) * count
-            for t in range(zero, count):
-                target[into + t] = 0
-            for s in range(a):
-                weight = left[l, s]
-                if weight != 0:
-                    start = uint64(k * a + s) * count
-                    for t in range(zero, count):
-                        target[into + t] += weight * middle[start + t]
+    outer, inner, zero = array.shape[0], array.shape[2], uint64(0)
+    source, target = array.ravel(), out.ravel()
+    for p in range(outer):
+        # A stretch of q at a time, so that the row of out being summed stays in L1 while
+        # the rows of array are added into it.
+        for first in range(0, inner, _STRETCH):
+            length = uint64(min(_STRETCH, inner - first))
+            for l in range(b):
+                into = uint64((p * b + l) * inner + first)
+                for q in range(zero, length):
+                    target[into + q] = 0
+                for s in range(a):
+                    weight = left[l, s]
+                    if weight != 0:
+                        start = uint64((p * a + s) * inner + first)
+                        for q in range(zero, length):
+                            target[into + q] += weight * source[start + q]
 
 
 @njit(nogil=True, cache=True)
-def _gather_tiles(source, first_row, rows, offset_h, offset_w, tiles_h, tiles_w, tiles):
+def _gather_tiles(source, first_row, rows, offset_h, offset_w, tiles_h, tiles_w, line, tiles):
     """tiles[r, s, c, t] = source[n, c, TILE th + offset_h + r, TILE tw + offset_w + s], zero
     outside source, for tile t = (row - first_row) tiles_w + tw of tile row row = n tiles_h + th,
     rows first_row .. first_row + rows - 1; tiles is (size, size, C, rows tiles_w).
-    Neighbouring tiles overlap by size - TILE rows and columns, so most pixels are copied
-    to more than one tile."""
+
+    Neighbouring tiles overlap by size - TILE columns, so each source row a tile row reads is
+    first copied whole into line[q] = source[n, c, h, q + offset_w] (zeros outside), one
+    contiguous copy, and the tiles are cut from it: tiles[r, s, c, t] = line[TILE tw + s].
+    line has TILE (tiles_w - 1) + size entries.
+    """
     size, channels = tiles.shape[0], tiles.shape[2]
     height, width = source.shape[2], source.shape[3]
-    count, step, zero = uint64(tiles.shape[3]), uint64(TILE), uint64(0)
+    count, zero, step = uint64(tiles.shape[3]), uint64(0), uint64(TILE)
+    lo, hi = max(0, -offset_w), min(line.size, width - offset_w)   # the q whose column is inside
     pixels, target = source.ravel(), tiles.ravel()
+    line[:] = 0
     for c in range(channels):
         for row in range(rows):
             n, th = divmod(first_row + row, tiles_h)
             for r in range(size):
                 h = TILE * th + offset_h + r
+                inside = 0 <= h < height
+                start = uint64(max(0, ((n * channels + c) * height + h) * width + offset_w + lo))
+                for q in range(zero, uint64(max(0, hi - lo))):
+                    line[uint64(lo) + q] = pixels[start + q] if inside else 0
                 for s in range(size):
-                    lo, hi = _valid_outputs(offset_w + s, TILE, width, tiles_w)
-                    if h < 0 or h >= height:
-                        lo = hi = tiles_w
                     into = uint64((r * size + s) * channels + c) * count + uint64(row * tiles_w)
-                    start = uint64(max(0, ((n * channels + c) * height + h) * width + offset_w + s + TILE * lo))
-                    for tw in range(zero, uint64(lo)):
-                        target[into + tw] = 0
-                    inside = into + uint64(lo)
-                    for tw in range(zero, uint64(hi - lo)):
-                        target[inside + tw] = pixels[start + tw * step]
-                    for tw in range(uint64(hi), uint64(tiles_w)):
-                        target[into + tw] = 0
+                    for tw in range(zero, uint64(tiles_w)):
+                        target[into + tw] = line[uint64(s) + tw * step]
 
 
 @njit(nogil=True, cache=True)
-def _scatter_tiles(tiles, first_row, rows, tiles_h, tiles_w, out):
-    """out[n, o, TILE th + r, TILE tw + s] = tiles[r, s, o, t] where inside out: the index math
-    of _gather_tiles with offsets 0, backwards, cropping the tiles at the bottom and right edges."""
+def _scatter_tiles(tiles, first_row, rows, tiles_h, tiles_w, line, out):
+    """out[n, o, TILE th + r, TILE tw + s] = tiles[r, s, o, t] where inside out: _gather_tiles's
+    index math with offsets 0, backwards, cropping the tiles at the bottom and right edges.
+    Each row of a tile row is put together in line (TILE tiles_w) and copied out whole."""
     channels, height, width = out.shape[1], out.shape[2], out.shape[3]
-    count, step = uint64(tiles.shape[3]), uint64(TILE)
+    count, zero, step = uint64(tiles.shape[3]), uint64(0), uint64(TILE)
     values, target = tiles.ravel(), out.ravel()
-    for row in range(rows):
-        n, th = divmod(first_row + row, tiles_h)
-        for r in range(min(TILE, height - TILE * th)):
-            for s in range(TILE):
-                _, hi = _valid_outputs(s, TILE, width, tiles_w)
-                for o in range(channels):
-                    start = uint64(((r * TILE + s) * channels + o)) * count + uint64(row * tiles_w)
-                    into = uint64(((n * channels + o) * height + TILE * th + r) * width + s)
-                    for tw in range(uint64(0), uint64(hi)):
-                        target[into + tw * step] = values[start + tw]
+    for o in range(channels):
+        for row in range(rows):
+            n, th = divmod(first_row + row, tiles_h)
+            for r in range(min(TILE, height - TILE * th)):
+                for s in range(TILE):
+                    start = uint64((r * TILE + s) * channels + o) * count + uint64(row * tiles_w)
+                    for tw in range(zero, uint64(tiles_w)):
+                        line[uint64(s) + tw * step] = values[start + tw]
+                into = uint64(((n * channels + o) * height + TILE * th + r) * width)
+                for w in range(zero, uint64(width)):
+                    target[into + w] = line[w]
 
 
+# Tiles per block: the block's transformed inputs (36 x C x tiles) and products (36 x O x
+# tiles) then take 1 to 5 MB for the shapes of bench_conv.py, and the 36 GEMMs are wide enough
+# for BLAS. 64, 128, 256 and 512 ran within 10% of each other on shapes C and E.
 _TARGET_TILES = 128
+# As in conv_numba.py: a thread's share must be worth handing over.
 _MIN_MULTIPLY_ADDS_PER_THREAD = 2_000_000
 
 
@@ -134,12 +218,12 @@ class _Tiling:
     """The output cut into TILE x TILE tiles, tiles_h x tiles_w per sample, and the batch's
     tile rows (n, th) cut into blocks of about _TARGET_TILES tiles."""
 
-    def __init__(self, batch, out_size, channels):
+    def __init__(self, batch, out_size, channel_pairs):
         self.tiles_h, self.tiles_w = (-(-size // TILE) for size in out_size)
         self.rows = batch * self.tiles_h
         self.block_rows = max(1, _TARGET_TILES // self.tiles_w)
-        # parallel_for's min_chunk: 36 multiply-adds per (tile, position, channel pair)
-        per_row = self.tiles_w * WINDOW * WINDOW * channels
+        # parallel_for's min_chunk: the GEMMs do 36 multiply-adds per tile and channel pair.
+        per_row = self.tiles_w * WINDOW * WINDOW * channel_pairs
         self.min_rows = -(-_MIN_MULTIPLY_ADDS_PER_THREAD // per_row)
 
     def blocks(self, start, stop):
@@ -149,24 +233,25 @@ class _Tiling:
             yield first, rows, rows * self.tiles_w
 
 
-def _transform(left, tiles, name):
+def _both_sides(left, tiles, name):
     """left @ tile @ left^T for every tile of tiles (a, a, ...): (b, b, ...), in this thread's
-    scratch buffer `name`."""
+    scratch buffer `name`. Two products along one axis each, every tile at once."""
     (b, a), rest = left.shape, tiles.shape[2:]
-    flat = tiles.reshape(a, a, -1)
-    half = scratch("winograd half", (b, a, flat.shape[2]), tiles.dtype)
-    out = scratch(name, (b, b, flat.shape[2]), tiles.dtype)
-    _sandwich(left, flat, half, out)
-    return out.reshape((b, b) + rest)
+    half = scratch("winograd half", (b, a) + rest, tiles.dtype)
+    _multiply_middle(left, tiles.reshape(1, a, -1), half.reshape(1, b, -1))      # left @ tile
+    out = scratch(name, (b, b) + rest, tiles.dtype)
+    _multiply_middle(left, half.reshape(b, a, -1), out.reshape(b, b, -1))        # (...) @ left^T
+    return out
 
 
 def _transformed_tiles(source, block, offset, tiling, left, name):
-    """The tiles of `source` in block (first row, rows, count), each left @ tile @ left^T:
+    """left @ tile @ left^T for the tiles of `source` in block (first row, rows, count):
     (b * b, C, count) for left (b, a), in this thread's scratch buffer `name`."""
     (first, rows, count), (b, a), channels = block, left.shape, source.shape[1]
+    line = scratch("winograd line", TILE * (tiling.tiles_w - 1) + a, source.dtype)
     tiles = scratch("winograd tiles", (a, a, channels, count), source.dtype)
-    _gather_tiles(source, first, rows, offset[0], offset[1], tiling.tiles_h, tiling.tiles_w, tiles)
-    return _transform(left, tiles, name).reshape(b * b, channels, count)
+    _gather_tiles(source, first, rows, offset[0], offset[1], tiling.tiles_h, tiling.tiles_w, line, tiles)
+    return _both_sides(left, tiles, name).reshape(b * b, channels, count)
 
 
 def _matrices(dtype):
@@ -176,40 +261,52 @@ def _matrices(dtype):
 
 def _correlate(x, weight, offset, out_size):
     """y[n, o, h, w] = sum_{c, i, j} weight[o, c, i, j] x[n, c, h + offset_h + i, w + offset_w + j]
-    (zero outside x), for y of spatial size out_size."""
+    (zero outside x), for y of spatial size out_size: (N, O) + out_size.
+
+    Per block of tiles: V = B^T d B (36, C, tiles), M[k, l] = U[k, l] @ V[k, l] (36, O, tiles),
+    Y = A^T M A scattered into y.
+    """
     x = numpy.ascontiguousarray(x)
     input_t, filter_, output_t = _matrices(x.dtype)
     (batch, channels), out_channels = x.shape[:2], weight.shape[0]
-    kernels = numpy.ascontiguousarray(weight.transpose(2, 3, 0, 1), dtype=x.dtype)
-    filters = _transform(filter_, kernels, "winograd filters").reshape(-1, out_channels, channels).copy()
+    kernels = numpy.ascontiguousarray(weight.transpose(2, 3, 0, 1), dtype=x.dtype)   # (3, 3, O, C)
+    filters = _both_sides(filter_, kernels, "winograd filters").reshape(-1, out_channels, channels)
     y = numpy.empty((batch, out_channels) + tuple(out_size), dtype=x.dtype)
     tiling = _Tiling(batch, out_size, channels * out_channels)
 
     def chunk(start, stop):
+        line = scratch("winograd output line", TILE * tiling.tiles_w, x.dtype)
         for block in tiling.blocks(start, stop):
+            (first, rows, count) = block
             inputs = _transformed_tiles(x, block, offset, tiling, input_t, "winograd inputs")
-            products = scratch("winograd products", (WINDOW, WINDOW, out_channels, block[2]), x.dtype)
-            numpy.matmul(filters, inputs, out=products.reshape(-1, out_channels, block[2]))
-            outputs = _transform(output_t, products, "winograd outputs")
-            _scatter_tiles(outputs, block[0], block[1], tiling.tiles_h, tiling.tiles_w, y)
+            products = scratch("winograd products", (WINDOW, WINDOW, out_channels, count), x.dtype)
+            numpy.matmul(filters, inputs, out=products.reshape(-1, out_channels, count))
+            outputs = _both_sides(output_t, products, "winograd outputs")
+            _scatter_tiles(outputs, first, rows, tiling.tiles_h, tiling.tiles_w, line, y)
     parallel_for(chunk, tiling.rows, tiling.min_rows)
     return y
 
 
 def forward(x, weight, geometry):
+    """The correlation of x (N, C, H, W) with weight (O, C, 3, 3) at stride 1: (N, O, out_h, out_w)."""
     (top, _), (left, _) = geometry.padding
     return _correlate(x, weight, (-top, -left), geometry.out_size)
 
 
 def input_grad(gy, weight, geometry):
+    """dL/dx for forward, from gy (N, O, out_h, out_w): (N, C, H, W), the correlation of gy,
+    padded by 2 - top and 2 - left, with the flipped filters weight[:, :, ::-1, ::-1] as (C, O, 3, 3)."""
     (top, _), (left, _) = geometry.padding
     flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
     return _correlate(gy, flipped, (top - 2, left - 2), geometry.in_size)
 
 
 def weight_grad(x, gy, geometry):
+    """dL/dweight for forward: (O, C, 3, 3). Per block of tiles: V = B^T d B (36, C, tiles),
+    dM = A dY A^T (36, O, tiles), dU[k, l] += dM[k, l] @ V[k, l]^T; at the end dg = G^T dU G."""
     x, gy = numpy.ascontiguousarray(x), numpy.ascontiguousarray(gy)
     input_t, filter_, output_t = _matrices(x.dtype)
+    output = numpy.ascontiguousarray(output_t.T)   # A
     (batch, channels), out_channels = x.shape[:2], gy.shape[1]
     (top, _), (left, _) = geometry.padding
     tiling = _Tiling(batch, geometry.out_size, channels * out_channels)
@@ -217,15 +314,16 @@ def weight_grad(x, gy, geometry):
 
     def chunk(start, stop):
         total = scratch("winograd weight grad", (WINDOW * WINDOW, out_channels, channels), x.dtype)
-        total[...] = 0
         product = scratch("winograd products", total.shape, x.dtype)
-        for block in tiling.blocks(start, stop):
+        for index, block in enumerate(tiling.blocks(start, stop)):
             inputs = _transformed_tiles(x, block, (-top, -left), tiling, input_t, "winograd inputs")
-            grads = _transformed_tiles(gy, block, (0, 0), tiling, numpy.ascontiguousarray(output_t.T), "winograd output grads")
-            numpy.matmul(grads, inputs.transpose(0, 2, 1), out=product)
-            total += product
+            grads = _transformed_tiles(gy, block, (0, 0), tiling, output, "winograd output grads")   # dM
+            # The first block's product is the sum so far: no zeroing, no addition.
+            numpy.matmul(grads, inputs.transpose(0, 2, 1), out=product if index else total)
+            if index:
+                total += product
         partials.append(total)
     parallel_for(chunk, tiling.rows, tiling.min_rows)
     summed = sum(partials[1:], partials[0]).reshape(WINDOW, WINDOW, out_channels, channels)
-    gw = _transform(numpy.ascontiguousarray(filter_.T), summed, "winograd filters")
+    gw = _both_sides(numpy.ascontiguousarray(filter_.T), summed, "winograd filters")
     return gw.transpose(2, 3, 0, 1).copy()

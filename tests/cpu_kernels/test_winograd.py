@@ -71,7 +71,8 @@ def test_matches_conv_numba(threads, problem, tiles_per_block):
                 ours = getattr(winograd, op)(*(a.astype(dtype) for a in arguments), geometry)
                 assert ours.dtype == dtype and ours.shape == reference.shape, op
                 scale = numpy.abs(reference).max()
-                numpy.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale, err_msg=op)
+                numpy.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale,
+                                              err_msg=op)
     finally:
         set_num_threads(previous)
 
