@@ -130,17 +130,19 @@ def test_gradcheck(winograd_algorithm, device, padding):
                                            ("conv_transpose2d", 1), ("conv_transpose2d", 2)])
 @pytest.mark.parametrize("dtype, tolerance", [(numpy.float64, 1e-10), (numpy.float32, 1e-4)])
 def test_matches_pytorch(torch, winograd_algorithm, device, name, padding, dtype, tolerance):
+    """Output and the gradients of input, weight and bias, through the same calls in both libraries."""
     x = leaf((3, 4, 9, 7), device, dtype=dtype)
     w = leaf((5, 4, 3, 3) if name == "conv2d" else (4, 5, 3, 3), device, dtype=dtype)
     b = leaf((5,), device, dtype=dtype)
-    y = getattr(F, name)(x, w, b, padding=padding)
-    tx, tw, tb = (to_torch(torch, t) for t in (x, w, b))
-    ty = getattr(torch.nn.functional, name)(tx, tw, tb, padding=padding)
-    assert_close(y, ty, rtol=tolerance, atol=tolerance)
+    grow = 0 if padding == "same" else (2 * padding - 2) * (1 if name == "conv2d" else -1)
+    upstream = numpy.random.standard_normal((3, 5, 9 + grow, 7 + grow)).astype(dtype)
 
-    upstream = numpy.random.standard_normal(y.shape).astype(dtype)
-    y.backward(leaf(upstream, device, requires_grad=False, dtype=dtype))
-    ty.backward(torch.tensor(upstream))
-    for ours, theirs in [(x, tx), (w, tw), (b, tb)]:
-        assert ours.grad.dtype == ours.dtype
-        assert_close(ours.grad, theirs.grad, rtol=tolerance, atol=tolerance)
+    def run(functional, tensors, gradient):
+        y = getattr(functional, name)(*tensors, padding=padding)
+        y.backward(gradient)
+        return [y] + [t.grad for t in tensors]
+    ours = run(F, (x, w, b), leaf(upstream, device, requires_grad=False, dtype=dtype))
+    theirs = run(torch.nn.functional, [to_torch(torch, t) for t in (x, w, b)], torch.tensor(upstream))
+    for mine, reference in zip(ours, theirs):
+        assert mine.dtype == x.dtype
+        assert_close(mine, reference, rtol=tolerance, atol=tolerance)
