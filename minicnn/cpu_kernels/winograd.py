@@ -90,7 +90,11 @@ from .threads import parallel_for
 TILE = 4                       # outputs per tile side: m in F(m x m, 3 x 3)
 WINDOW = TILE + 2              # inputs per tile side: m + r - 1 = 6
 
-# The interpolation points 0, 1, -1, 2, -2 and infinity (Lavin and Gray, 2016).
+# F(4, 3) at the points 0, 1, -1, 2, -2 and infinity, as in Lavin and Gray (2016). The rows of
+# G evaluate the filter polynomial g0 + g1 x + g2 x^2 at the points (the last row is its leading
+# coefficient, its "value at infinity"), scaled by 1/4, -1/6, -1/6, 1/24, 1/24 and 1; the
+# columns of A^T hold the powers 1, p, p^2, p^3 of each point p (the last, infinity's, is
+# (0, 0, 0, 1)); B^T is then fixed by the identity, and with these scalings its entries are integers.
 INPUT_T = numpy.array([        # B^T: 6 x 6
     [4, 0, -5, 0, 1, 0],
     [0, -4, -4, 1, 1, 0],
