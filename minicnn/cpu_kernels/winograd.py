@@ -79,7 +79,7 @@ Work is split as in conv_numba.py: the tile rows (n, th) of the batch are divide
 threads of threads.parallel_for, each thread walks its share a block of about _TARGET_TILES
 tiles at a time through its own scratch buffers (scratch.py), the transforms are Numba
 functions compiled with nogil=True and the GEMMs stacked NumPy matmuls, which release the
-GIL too. The weight gradient sums per thread; the threads' sums are added at the end.
+GIL too. Each thread sums its own weight gradient; the threads' sums are added at the end.
 """
 import numpy
 from numba import njit, uint64
@@ -307,10 +307,11 @@ def input_grad(gy, weight, geometry):
 
 def weight_grad(x, gy, geometry):
     """dL/dweight for forward: (O, C, 3, 3). Per block of tiles: V = B^T d B (36, C, tiles),
-    dM = A dY A^T (36, O, tiles), dU[k, l] += dM[k, l] @ V[k, l]^T; at the end dg = G^T dU G."""
+    dM = A dY A^T (36, O, tiles), dU[k, l] += dM[k, l] @ V[k, l]^T; then dg = G^T dU G per thread,
+    and the threads' dg are added."""
     x, gy = numpy.ascontiguousarray(x), numpy.ascontiguousarray(gy)
     input_t, filter_, output_t = _matrices(x.dtype)
-    output = numpy.ascontiguousarray(output_t.T)   # A
+    output, filter_t = numpy.ascontiguousarray(output_t.T), numpy.ascontiguousarray(filter_.T)   # A, G^T
     (batch, channels), out_channels = x.shape[:2], gy.shape[1]
     (top, _), (left, _) = geometry.padding
     tiling = _Tiling(batch, geometry.out_size, channels * out_channels)
@@ -326,8 +327,9 @@ def weight_grad(x, gy, geometry):
             numpy.matmul(grads, inputs.transpose(0, 2, 1), out=product if index else total)
             if index:
                 total += product
-        partials.append(total)
+        # G^T dU G is linear, so each thread applies it to its own sum, in parallel, and only
+        # the 3x3 results, a quarter the size of the 6x6 sums, are added at the end.
+        total = total.reshape(WINDOW, WINDOW, out_channels, channels)
+        partials.append(_both_sides(filter_t, total, "winograd filter grads"))
     parallel_for(chunk, tiling.rows, tiling.min_rows)
-    summed = sum(partials[1:], partials[0]).reshape(WINDOW, WINDOW, out_channels, channels)
-    gw = _both_sides(numpy.ascontiguousarray(filter_.T), summed, "winograd filters")
-    return gw.transpose(2, 3, 0, 1).copy()
+    return sum(partials[1:], partials[0]).transpose(2, 3, 0, 1).copy()
