@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import minicnn.functional as F
-from minicnn.autograd import gradcheck
+from minicnn.autograd import gradcheck, gradgradcheck
 from minicnn.cpu_kernels import conv_numba, winograd
 from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
 from minicnn.cpu_kernels.threads import num_threads, set_num_threads
@@ -124,6 +124,12 @@ def test_gradcheck(winograd_algorithm, device, padding):
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=padding), (x, w, b))
     y, wt, bt = leaf((2, 3, 5, 6), device), leaf((3, 2, 3, 3), device), leaf((2,), device)
     assert gradcheck(lambda y, w, b: F.conv_transpose2d(y, w, b, padding=padding), (y, wt, bt))
+
+
+def test_gradgradcheck(winograd_algorithm, device):
+    """Second derivatives run all three kernels on one another's outputs."""
+    x, w = leaf((1, 2, 4, 5), device), leaf((2, 2, 3, 3), device)
+    assert gradgradcheck(lambda x, w: F.conv2d(x, w, padding=1), (x, w))
 
 
 @pytest.mark.parametrize("name, padding", [("conv2d", 0), ("conv2d", 1), ("conv2d", "same"),
