@@ -54,10 +54,11 @@ def test_one_dimensional_identity():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@given(problem=problems(), tiles_per_block=st.integers(1, 9))
-def test_matches_conv_numba(threads, problem, tiles_per_block):
+@given(problem=problems(), tiles_per_block=st.integers(1, 9), stretch=st.integers(1, 64))
+def test_matches_conv_numba(threads, problem, tiles_per_block, stretch):
     """Each of the three products against conv_numba's, computed in float64. Blocks of 1 to 9
-    tiles and every thread given work, so that block and thread offsets are exercised too."""
+    tiles, transforms 1 to 64 entries at a time, and every thread given work, so that the
+    offsets of blocks, stretches and threads are exercised too."""
     geometry, x, w, gy, dtype = problem
     tolerance = FLOAT32_TOLERANCE if dtype == numpy.float32 else FLOAT64_TOLERANCE
     previous = num_threads()
@@ -65,6 +66,7 @@ def test_matches_conv_numba(threads, problem, tiles_per_block):
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(winograd, "_TARGET_TILES", tiles_per_block)
+            patch.setattr(winograd, "_STRETCH", stretch)
             patch.setattr(winograd, "_MIN_MULTIPLY_ADDS_PER_THREAD", 1)
             for op, arguments in [("forward", (x, w)), ("input_grad", (gy, w)), ("weight_grad", (x, gy))]:
                 reference = getattr(conv_numba, op)(*arguments, geometry)
