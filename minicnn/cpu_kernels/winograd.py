@@ -35,8 +35,8 @@ tile: a (m + 2) x (m + 2) input tile d and a 3x3 filter g give the m x m outputs
 
 This module uses F(4x4, 3x3), points 0, 1, -1, 2, -2 and infinity: 36 products for 16
 outputs instead of 144, with the 6x6 B^T, 6x3 G and 4x6 A^T of INPUT_T, FILTER and OUTPUT_T
-below (test_winograd.py checks the 1-d identity). Measured on this repository's 2-core AVX2
-machine, 1 thread, float32, forward / input grad / weight grad in ms on the shapes of
+below (test_winograd.py checks the 1-d identity). Measured on the 2-core machine of
+benchmarks/README.md, 1 thread, float32, forward / input grad / weight grad in ms, shapes of
 benchmarks/bench_conv.py: shape C, F(4x4) 27 / 28 / 29, F(2x2) 40 / 38 / 42, conv_numba
 48 / 47 / 51; shape E, F(4x4) 11 / 13 / 10, F(2x2) 16 / 19 / 17, conv_numba 21 / 21 / 22.
 The price is float32 rounding: the largest error over the largest output is 2e-6 (a few
