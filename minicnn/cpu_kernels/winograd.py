@@ -76,8 +76,8 @@ tiles) @ V[k, l]^T (tiles x C). It is the exact gradient of what forward compute
 is the direct correlation up to rounding.
 
 Work is split as in conv_numba.py: the tile rows (n, th) of the batch are divided among the
-threads of threads.parallel_for, each thread walks its share a block of about _TARGET_TILES
-tiles at a time through its own scratch buffers (scratch.py), the transforms are Numba
+threads of threads.parallel_for, each thread walks its share a block of tiles (_BLOCK_BYTES)
+at a time through its own scratch buffers (scratch.py), the transforms are Numba
 functions compiled with nogil=True and the GEMMs stacked NumPy matmuls, which release the
 GIL too. Each thread sums its own weight gradient; the threads' sums are added at the end.
 """
@@ -223,24 +223,26 @@ def _scatter_tiles(tiles, first_row, rows, tiles_h, tiles_w, line, out):
                     target[into + w] = line[w]
 
 
-# Tiles per block: the block's transformed inputs (36 x C x tiles) and products (36 x O x
-# tiles) then take 1 to 5 MB for the shapes of bench_conv.py, and the 36 GEMMs are wide enough
-# for BLAS. 64, 128, 256 and 512 ran within 10% of each other on shapes C and E.
-_TARGET_TILES = 128
+# Bytes of a block's transformed inputs and products together, 36 (C + O) entries per tile,
+# so that they stay in L2 and L3 between the transforms and the GEMMs. Measured, in tiles per
+# block: shape C (C + O = 128) was fastest at 64 to 256, shape E (C + O = 384) at 32 to 48,
+# 12% faster than at 128 on two threads. This budget gives 112 and 36.
+_BLOCK_BYTES = 2 << 20
 # As in conv_numba.py: a thread's share must be worth handing over.
 _MIN_MULTIPLY_ADDS_PER_THREAD = 2_000_000
 
 
 class _Tiling:
     """The output cut into TILE x TILE tiles, tiles_h x tiles_w per sample, and the batch's
-    tile rows (n, th) cut into blocks of about _TARGET_TILES tiles."""
+    tile rows (n, th) cut into blocks of about _BLOCK_BYTES."""
 
-    def __init__(self, batch, out_size, channel_pairs):
+    def __init__(self, batch, out_size, channels, out_channels, dtype):
         self.tiles_h, self.tiles_w = (-(-size // TILE) for size in out_size)
         self.rows = batch * self.tiles_h
-        self.block_rows = max(1, _TARGET_TILES // self.tiles_w)
+        per_tile = WINDOW * WINDOW * (channels + out_channels) * numpy.dtype(dtype).itemsize
+        self.block_rows = max(1, _BLOCK_BYTES // (per_tile * self.tiles_w))
         # parallel_for's min_chunk: the GEMMs do 36 multiply-adds per tile and channel pair.
-        per_row = self.tiles_w * WINDOW * WINDOW * channel_pairs
+        per_row = self.tiles_w * WINDOW * WINDOW * channels * out_channels
         self.min_rows = -(-_MIN_MULTIPLY_ADDS_PER_THREAD // per_row)
 
     def blocks(self, start, stop):
@@ -288,7 +290,7 @@ def _correlate(x, weight, offset, out_size):
     kernels = numpy.ascontiguousarray(weight.transpose(2, 3, 0, 1), dtype=x.dtype)   # (3, 3, O, C)
     filters = _both_sides(filter_, kernels, "winograd filters").reshape(-1, out_channels, channels)
     y = numpy.empty((batch, out_channels) + tuple(out_size), dtype=x.dtype)
-    tiling = _Tiling(batch, out_size, channels * out_channels)
+    tiling = _Tiling(batch, out_size, channels, out_channels, x.dtype)
 
     def chunk(start, stop):
         line = scratch("winograd output line", TILE * tiling.tiles_w, x.dtype)
@@ -326,7 +328,7 @@ def weight_grad(x, gy, geometry):
     output, filter_t = numpy.ascontiguousarray(output_t.T), numpy.ascontiguousarray(filter_.T)   # A, G^T
     (batch, channels), out_channels = x.shape[:2], gy.shape[1]
     (top, _), (left, _) = geometry.padding
-    tiling = _Tiling(batch, geometry.out_size, channels * out_channels)
+    tiling = _Tiling(batch, geometry.out_size, channels, out_channels, x.dtype)
     partials = []
 
     def chunk(start, stop):

@@ -54,18 +54,18 @@ def test_one_dimensional_identity():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@given(problem=problems(), tiles_per_block=st.integers(1, 9), stretch=st.integers(1, 64))
-def test_matches_conv_numba(threads, problem, tiles_per_block, stretch):
-    """Each of the three products against conv_numba's, computed in float64. Blocks of 1 to 9
-    tiles, transforms 1 to 64 entries at a time, and every thread given work, so that the
-    offsets of blocks, stretches and threads are exercised too."""
+@given(problem=problems(), block_bytes=st.integers(1, 4000), stretch=st.integers(1, 64))
+def test_matches_conv_numba(threads, problem, block_bytes, stretch):
+    """Each of the three products against conv_numba's, computed in float64. Blocks of one
+    tile row to a few, transforms 1 to 64 entries at a time, and every thread given work, so
+    that the offsets of blocks, stretches and threads are exercised too."""
     geometry, x, w, gy, dtype = problem
     tolerance = FLOAT32_TOLERANCE if dtype == numpy.float32 else FLOAT64_TOLERANCE
     previous = num_threads()
     set_num_threads(threads)
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(winograd, "_TARGET_TILES", tiles_per_block)
+            patch.setattr(winograd, "_BLOCK_BYTES", block_bytes)
             patch.setattr(winograd, "_STRETCH", stretch)
             patch.setattr(winograd, "_MIN_MULTIPLY_ADDS_PER_THREAD", 1)
             for op, arguments in [("forward", (x, w)), ("input_grad", (gy, w)), ("weight_grad", (x, gy))]:
