@@ -8,7 +8,7 @@ from minicnn.autograd import gradcheck, gradgradcheck
 from tests.helpers import assert_close, covers, leaf, to_torch
 
 
-@pytest.fixture(params=["im2col", "numba"])
+@pytest.fixture(params=["im2col", "numba", "winograd"])
 def algorithm(request):
     """Run a test with each CPU algorithm, then go back to choosing automatically."""
     F.set_conv_algorithm(request.param)
@@ -218,7 +218,7 @@ def bad(shape_x, shape_w):
      r"conv_transpose2d: output_padding \(2, 2\) must be smaller than either stride \(2, 2\) "
      r"or dilation \(1, 1\)"),
     (lambda: F.set_conv_algorithm("fft"),
-     r"set_conv_algorithm: expected 'im2col', 'numba' or 'auto', got 'fft'"),
+     r"set_conv_algorithm: expected 'im2col', 'numba', 'winograd' or 'auto', got 'fft'"),
 ])
 def test_bad_input_is_explained(call, message):
     with pytest.raises(ValueError, match=message):
