@@ -10,7 +10,16 @@ step with BLAS on one thread, 5.8 ms on two). So the kernels here are serial, pa
 comes from this one pool of Python threads, which the kernels run in without holding the
 GIL, and BLAS runs on one thread in the whole process, from import on: large products are
 split across the pool by `matmul` below instead.
+
+Each chunk also runs pinned to a CPU of its own. A pool thread that has slept is woken
+onto the CPU of the thread that wakes it (Linux's wake-affine placement), and for a kernel
+of a few milliseconds the scheduler did not move it away in time: logged with
+sched_getcpu, both halves of a 3x3 convolution (benchmarks' shape E) ran on one CPU
+after a pause, and took 12.5 ms instead of 6.6 ms. The caller keeps its CPU and the other
+chunks take the next ones, so two processes started on different CPUs do not crowd onto
+the same ones; every thread may move freely again between kernels.
 """
+import ctypes
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -55,12 +64,38 @@ def parallel_for(function, count, min_chunk=1):
         _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="minicnn")
     bounds = [count * k // chunks for k in range(chunks + 1)]
     ranges = [(start, stop) for start, stop in zip(bounds, bounds[1:]) if stop > start]
-    futures = [_pool.submit(function, start, stop) for start, stop in ranges[1:]]
+    cpus = _cpus_from_here(len(ranges))
+    futures = [_pool.submit(_pinned, cpu, function, start, stop)
+               for cpu, (start, stop) in zip(cpus[1:], ranges[1:])]
     # The calling thread takes the first chunk instead of waiting idle: one hand-off
     # fewer per call, which matters for the sub-millisecond kernels of small layers.
-    function(*ranges[0])
+    _pinned(cpus[0], function, *ranges[0])
     for future in futures:
         future.result()
+
+
+def _cpus_from_here(count):
+    """`count` CPUs this process may use: the caller's own, then the ones after it
+    (None each where CPUs cannot be chosen: not Linux, or fewer CPUs than chunks)."""
+    allowed = sorted(os.sched_getaffinity(0)) if _sched_getcpu else []
+    here = _sched_getcpu() if _sched_getcpu else -1
+    if here not in allowed or count > len(allowed):
+        return [None] * count
+    first = allowed.index(here)
+    return [allowed[(first + k) % len(allowed)] for k in range(count)]
+
+
+def _pinned(cpu, function, start, stop):
+    """function(start, stop) run on `cpu` (anywhere when None), the thread's CPUs restored after."""
+    if cpu is None:
+        function(start, stop)
+        return
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, (cpu,))
+    try:
+        function(start, stop)
+    finally:
+        os.sched_setaffinity(0, allowed)
 
 
 def matmul(a, b):
@@ -86,6 +121,19 @@ def matmul(a, b):
             numpy.matmul(a, b[..., start:stop], out=out[..., start:stop])
     parallel_for(part, lines, min_chunk)
     return out
+
+
+def _find_sched_getcpu():
+    """glibc's sched_getcpu (the CPU the calling thread runs on), or None elsewhere."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    try:
+        return ctypes.CDLL(None).sched_getcpu
+    except (OSError, AttributeError):
+        return None
+
+
+_sched_getcpu = _find_sched_getcpu()
 
 
 def _hold_blas_to_one_thread():
