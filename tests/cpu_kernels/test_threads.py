@@ -1,4 +1,6 @@
-"""The thread pool's matmul splits products correctly, and BLAS stays on one thread."""
+"""The thread pool: chunks split and pinned correctly, matmul equal to NumPy's, BLAS on one thread."""
+import os
+
 import numpy
 import pytest
 from hypothesis import given, strategies as st
@@ -43,3 +45,25 @@ def test_blas_runs_on_one_thread():
     """Held at import (threads.py explains why); a second BLAS thread would spin beside the pool."""
     blas = [library for library in threadpool_info() if library["user_api"] == "blas"]
     assert blas and all(library["num_threads"] == 1 for library in blas)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux and at least two CPUs")
+def test_chunks_run_pinned_to_distinct_cpus_and_are_unpinned_after(two_threads_on_any_product):
+    before = os.sched_getaffinity(0)
+    seen = {}
+
+    def record(start, stop):
+        seen[start] = os.sched_getaffinity(0)
+    threads.parallel_for(record, 2)
+    assert all(len(cpus) == 1 for cpus in seen.values())
+    assert len(set().union(*seen.values())) == 2
+    assert os.sched_getaffinity(0) == before
+
+
+def test_an_exception_in_a_chunk_reaches_the_caller(two_threads_on_any_product):
+    def fail(start, stop):
+        if start > 0:
+            raise ArithmeticError(f"chunk {start}")
+    with pytest.raises(ArithmeticError, match="chunk"):
+        threads.parallel_for(fail, 4)
