@@ -129,10 +129,12 @@ class _BlockBuffers:
 # of samples, not per sample or pixel. A stacked matmul calls BLAS once per (sample, group)
 # of the block, straight on the slices of x's columns and of y or gy.
 
-def forward(x, weight, geometry):
-    """The correlation of x (N, C, H, W) with weight (O, C / groups, kh, kw): (N, O, out_h, out_w).
+def forward(x, weight, geometry, bias=None):
+    """The correlation of x (N, C, H, W) with weight (O, C / groups, kh, kw), plus bias[o] if
+    given: (N, O, out_h, out_w).
 
-    Per block: cols = im2col(block), y[block, g] = weight[g] @ cols[:, g].
+    Per block: cols = im2col(block), y[block, g] = weight[g] @ cols[:, g] (+ bias, added while
+    the block's outputs are in cache).
     """
     x, groups = numpy.ascontiguousarray(x), geometry.groups
     (batch, channels), out_channels = x.shape[:2], weight.shape[0]
@@ -144,14 +146,18 @@ def forward(x, weight, geometry):
         for first, count, cols in buffers.blocks(start, stop):
             im2col_block(x, first, count, geometry.numba_args, _rows(cols))
             numpy.matmul(matrix, cols, out=y[first:first + count])
+            if bias is not None:
+                y[first:first + count] += bias.reshape(groups, -1, 1)
     parallel_for(chunk, batch, _samples_per_thread(weight.shape, geometry))
     return y.reshape((batch, out_channels) + geometry.out_size)
 
 
-def input_grad(gy, weight, geometry):
-    """dL/dx for the forward above, from gy (N, O, out_h, out_w): (N, C, H, W).
+def input_grad(gy, weight, geometry, bias=None):
+    """dL/dx for the forward above, from gy (N, O, out_h, out_w): (N, C, H, W), plus bias[c]
+    if given (a transposed convolution layer's bias).
 
-    Per block: cols[:, g] = weight[g]^T @ gy[block, g], then col2im adds the columns into gx.
+    Per block: cols[:, g] = weight[g]^T @ gy[block, g], then col2im adds the columns into gx,
+    which starts at the bias (or 0).
     """
     groups, (batch, out_channels) = geometry.groups, gy.shape[:2]
     channels = weight.shape[1] * groups
@@ -161,7 +167,8 @@ def input_grad(gy, weight, geometry):
     gx = numpy.empty((batch, channels) + geometry.in_size, dtype=gy.dtype)
 
     def chunk(start, stop):
-        gx[start:stop] = 0   # by the thread that adds into these samples, while they are in its cache
+        # By the thread that adds into these samples, while they are in its cache.
+        gx[start:stop] = 0 if bias is None else bias.reshape(-1, 1, 1)
         buffers = _BlockBuffers(geometry, channels, stop - start, gy.dtype)
         for first, count, cols in buffers.blocks(start, stop):
             numpy.matmul(matrix_t, gy[first:first + count], out=cols)

@@ -18,6 +18,7 @@ conv_numba.py does the same products batch-chunk by batch-chunk, which measured 
 most shapes; gpu_kernels/conv.py does them on the GPU with CUDA im2col/col2im kernels.
 """
 from ..backend import array_module
+from .conv_geometry import add_bias
 from .threads import matmul
 
 
@@ -54,23 +55,24 @@ def col2im(cols, geometry, batch):
     return padded[:, :, top:top + height, left:left + width].transpose(1, 0, 2, 3).copy()
 
 
-def forward(x, weight, geometry):
-    """y[n, o] = sum over c, i, j of weight[o, c, i, j] * window; returns (N, O, out_h, out_w)."""
+def forward(x, weight, geometry, bias=None):
+    """y[n, o] = bias[o] + sum over c, i, j of weight[o, c, i, j] * window; returns (N, O, out_h, out_w)."""
     groups, batch, out_channels = geometry.groups, x.shape[0], weight.shape[0]
     cols = im2col(x, geometry).reshape(groups, -1, batch * _pixels(geometry))
     y = matmul(weight.reshape(groups, out_channels // groups, -1), cols)
-    return y.reshape((out_channels, batch) + geometry.out_size).transpose(1, 0, 2, 3).copy()
+    return add_bias(y.reshape((out_channels, batch) + geometry.out_size).transpose(1, 0, 2, 3).copy(), bias)
 
 
-def input_grad(gy, weight, geometry):
-    """dL/dx of the forward above (the transposed convolution of gy); returns (N, C, H, W)."""
+def input_grad(gy, weight, geometry, bias=None):
+    """dL/dx of the forward above (the transposed convolution of gy), plus bias[c] if given
+    (a transposed convolution layer's bias); returns (N, C, H, W)."""
     groups, batch, out_channels = geometry.groups, gy.shape[0], gy.shape[1]
     gy_matrix = _channels_first(gy).reshape(groups, out_channels // groups, -1)
     w_matrix = weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
     cols = matmul(w_matrix, gy_matrix)
     channels = weight.shape[1] * groups
     cols = cols.reshape((channels,) + weight.shape[2:] + (batch,) + geometry.out_size)
-    return col2im(cols, geometry, batch)
+    return add_bias(col2im(cols, geometry, batch), bias)
 
 
 def weight_grad(x, gy, geometry):

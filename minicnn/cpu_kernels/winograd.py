@@ -84,6 +84,7 @@ GIL too. Each thread sums its own weight gradient; the threads' sums are added a
 import numpy
 from numba import njit, uint64
 
+from .conv_geometry import add_bias
 from .scratch import scratch
 from .threads import parallel_for
 
@@ -305,18 +306,20 @@ def _correlate(x, weight, offset, out_size):
     return y
 
 
-def forward(x, weight, geometry):
-    """The correlation of x (N, C, H, W) with weight (O, C, 3, 3) at stride 1: (N, O, out_h, out_w)."""
+def forward(x, weight, geometry, bias=None):
+    """The correlation of x (N, C, H, W) with weight (O, C, 3, 3) at stride 1, plus bias[o]
+    if given: (N, O, out_h, out_w)."""
     (top, _), (left, _) = geometry.padding
-    return _correlate(x, weight, (-top, -left), geometry.out_size)
+    return add_bias(_correlate(x, weight, (-top, -left), geometry.out_size), bias)
 
 
-def input_grad(gy, weight, geometry):
+def input_grad(gy, weight, geometry, bias=None):
     """dL/dx for forward, from gy (N, O, out_h, out_w): (N, C, H, W), the correlation of gy,
-    padded by 2 - top and 2 - left, with the flipped filters weight[:, :, ::-1, ::-1] as (C, O, 3, 3)."""
+    padded by 2 - top and 2 - left, with the flipped filters weight[:, :, ::-1, ::-1] as (C, O, 3, 3);
+    plus bias[c] if given (a transposed convolution layer's bias)."""
     (top, _), (left, _) = geometry.padding
     flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-    return _correlate(gy, flipped, (top - 2, left - 2), geometry.in_size)
+    return add_bias(_correlate(gy, flipped, (top - 2, left - 2), geometry.in_size), bias)
 
 
 def weight_grad(x, gy, geometry):
@@ -329,7 +332,7 @@ def weight_grad(x, gy, geometry):
     (batch, channels), out_channels = x.shape[:2], gy.shape[1]
     (top, _), (left, _) = geometry.padding
     tiling = _Tiling(batch, geometry.out_size, channels, out_channels, x.dtype)
-    partials = []
+    partials = {}   # first row of a chunk -> its 3x3 sums
 
     def chunk(start, stop):
         total = scratch("winograd weight grad", (WINDOW * WINDOW, out_channels, channels), x.dtype)
@@ -344,6 +347,7 @@ def weight_grad(x, gy, geometry):
         # G^T dU G is linear, so each thread applies it to its own sum, in parallel, and only
         # the 3x3 results, a quarter the size of the 6x6 sums, are added at the end.
         total = total.reshape(WINDOW, WINDOW, out_channels, channels)
-        partials.append(_both_sides(filter_t, total, "winograd filter grads"))
+        partials[start] = _both_sides(filter_t, total, "winograd filter grads")
     parallel_for(chunk, tiling.rows, tiling.min_rows)
-    return sum(partials[1:], partials[0]).transpose(2, 3, 0, 1).copy()
+    # Added in the order of the chunks, not of the threads finishing: the same sum every run.
+    return sum(partials[start] for start in sorted(partials)).transpose(2, 3, 0, 1).copy()

@@ -59,19 +59,21 @@ def _candidates(geometry):
     return [_algorithm if _algorithm in usable else _FALLBACK]
 
 
-def _run(op, geometry, *arrays):
-    """Call kernel function `op` (forward, input_grad, weight_grad) of the chosen algorithm.
+def _run(op, geometry, *arrays, **options):
+    """Call kernel function `op` (forward, input_grad, weight_grad) of the chosen algorithm;
+    `options` is the bias that forward and input_grad add to their output.
 
     CuPy arrays take the CUDA im2col/col2im kernels with cuBLAS GEMMs (gpu_kernels/conv.py).
     """
     if is_cupy_array(arrays[0]):
-        return getattr(gpu_conv, op)(*arrays, geometry)
+        return getattr(gpu_conv, op)(*arrays, geometry, **options)
     candidates = _candidates(geometry)
-    name = candidates[0] if len(candidates) == 1 else _fastest_of(candidates, op, geometry, arrays)
-    return getattr(_KERNELS[name], op)(*arrays, geometry)
+    name = (candidates[0] if len(candidates) == 1
+            else _fastest_of(candidates, op, geometry, arrays, options))
+    return getattr(_KERNELS[name], op)(*arrays, geometry, **options)
 
 
-def _fastest_of(candidates, op, geometry, arrays):
+def _fastest_of(candidates, op, geometry, arrays, options):
     """The candidate kernel fastest at `op` on these arrays' shapes, timed on the first call.
 
     The kernels round differently, so _run then computes the result with the chosen one, even
@@ -82,16 +84,16 @@ def _fastest_of(candidates, op, geometry, arrays):
         timings = {}
         for name in candidates:
             function = getattr(_KERNELS[name], op)
-            function(*arrays, geometry)   # the first call may compile or warm caches
+            function(*arrays, geometry, **options)   # the first call may compile or warm caches
             # The best of two runs: on a shared machine one run can be slowed by other processes.
-            timings[name] = min(_seconds(function, *arrays, geometry) for _ in range(2))
+            timings[name] = min(_seconds(function, *arrays, geometry, **options) for _ in range(2))
         _fastest[key] = min(timings, key=timings.get)
     return _fastest[key]
 
 
-def _seconds(function, *arguments):
+def _seconds(function, *arguments, **options):
     start = time.perf_counter()
-    function(*arguments)
+    function(*arguments, **options)
     return time.perf_counter() - start
 
 
@@ -103,12 +105,6 @@ def _planar(array):
 def _like(array, ndim):
     """Undo _planar: drop the height-1 axis again when the op's tensors are 1-d signals."""
     return array if ndim == 4 else array.reshape(array.shape[:2] + array.shape[3:])
-
-
-def _add_bias(y, b):
-    if b is not None:
-        y += b.reshape((1, -1) + (1,) * (y.ndim - 2))
-    return y
 
 
 class _Bilinear(Function):
@@ -124,8 +120,8 @@ class _Bilinear(Function):
         self.geometry = geometry
 
     def forward(self, a, w, b=None):
-        out = _run(self.kernel, self.geometry, _planar(a), _planar(w))
-        return _add_bias(_like(out, a.ndim), b)
+        # The kernels add the bias where they write their output, while it is in cache.
+        return _like(_run(self.kernel, self.geometry, _planar(a), _planar(w), bias=b), a.ndim)
 
     def backward(self, g):
         a, w, b = (self.inputs + [None])[:3]   # called without a bias from other backwards

@@ -14,6 +14,7 @@ that the output size implies, which im2col writes as zeros.
 """
 from ..backend import array_module
 from ..backend.cuda_kernels import get_kernel, int32, launch
+from ..cpu_kernels.conv_geometry import add_bias
 
 
 def _kernel_arguments(channels, geometry):
@@ -44,20 +45,20 @@ def col2im(col, geometry, batch, channels):
     return x
 
 
-def forward(x, weight, geometry):
+def forward(x, weight, geometry, bias=None):
     batch, groups, out_channels = x.shape[0], geometry.groups, weight.shape[0]
     col = im2col(x, geometry).reshape(batch, groups, -1, _pixels(geometry))
     y = weight.reshape(1, groups, out_channels // groups, -1) @ col
-    return y.reshape((batch, out_channels) + tuple(geometry.out_size))
+    return add_bias(y.reshape((batch, out_channels) + tuple(geometry.out_size)), bias)
 
 
-def input_grad(gy, weight, geometry):
+def input_grad(gy, weight, geometry, bias=None):
     cupy = array_module(gy)
     batch, groups, out_channels = gy.shape[0], geometry.groups, gy.shape[1]
     w_matrix = weight.reshape(1, groups, out_channels // groups, -1).transpose(0, 1, 3, 2)
     gy_matrix = cupy.ascontiguousarray(gy).reshape(batch, groups, out_channels // groups, -1)
     col = (w_matrix @ gy_matrix).reshape(batch, -1, _pixels(geometry))
-    return col2im(col, geometry, batch, weight.shape[1] * groups)
+    return add_bias(col2im(col, geometry, batch, weight.shape[1] * groups), bias)
 
 
 def weight_grad(x, gy, geometry):

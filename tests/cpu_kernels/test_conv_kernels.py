@@ -91,3 +91,19 @@ def test_parallel_for_covers_every_index_once():
 def test_set_num_threads_rejects_zero():
     with pytest.raises(ValueError, match="set_num_threads: expected a positive count, got 0"):
         set_num_threads(0)
+
+
+@given(problem=problems())
+def test_bias_is_added_per_channel_by_every_kernel(problem):
+    """forward adds bias[o] to output channel o, input_grad bias[c] to input channel c
+    (a transposed convolution's bias), wherever each kernel folds it in."""
+    geometry, x, w, gy = problem
+    out_bias = numpy.linspace(-1, 1, w.shape[0]).astype(x.dtype)
+    in_bias = numpy.linspace(-1, 1, x.shape[1]).astype(x.dtype)
+    for kernel in (conv_numba, im2col):
+        numpy.testing.assert_allclose(
+            kernel.forward(x, w, geometry, bias=out_bias),
+            kernel.forward(x, w, geometry) + out_bias.reshape(-1, 1, 1), rtol=1e-6, atol=1e-6)
+        numpy.testing.assert_allclose(
+            kernel.input_grad(gy, w, geometry, bias=in_bias),
+            kernel.input_grad(gy, w, geometry) + in_bias.reshape(-1, 1, 1), rtol=1e-6, atol=1e-6)
