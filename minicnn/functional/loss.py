@@ -54,9 +54,16 @@ class SoftmaxCrossEntropy(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        if is_cupy_array(x.data) and x.ndim == 2 and not is_grad_enabled():
-            return Tensor(softmax_cross_entropy_backward(x.data, self.coefficients, self.lse,
-                                                         self.coefficient_sum, gy.data))
+        if not is_grad_enabled():
+            # No graph to record (the usual backward): the formula in one pass over arrays,
+            # with softmax(x) = exp(x - lse) from the forward's log-sum-exp.
+            if is_cupy_array(x.data) and x.ndim == 2:
+                return Tensor(softmax_cross_entropy_backward(x.data, self.coefficients, self.lse,
+                                                             self.coefficient_sum, gy.data))
+            xp = array_module(x.data)
+            probabilities = xp.exp(x.data - self.lse)
+            return Tensor((probabilities * self.coefficient_sum - self.coefficients)
+                          * xp.expand_dims(gy.data, self.axis))
         coefficient_sum = Tensor(self.coefficient_sum.reshape(_keepdims_shape(x.shape, self.axis)))
         return ((softmax(x, dim=self.axis) * coefficient_sum - Tensor(self.coefficients))
                 * unsqueeze(gy, self.axis))
