@@ -11,13 +11,15 @@ comes from this one pool of Python threads, which the kernels run in without hol
 GIL, and BLAS runs on one thread in the whole process, from import on: large products are
 split across the pool by `matmul` below instead.
 
-Each chunk also runs pinned to a CPU of its own. A pool thread that has slept is woken
-onto the CPU of the thread that wakes it (Linux's wake-affine placement), and for a kernel
-of a few milliseconds the scheduler did not move it away in time: logged with
-sched_getcpu, both halves of a 3x3 convolution (benchmarks' shape E) ran on one CPU
-after a pause, and took 12.5 ms instead of 6.6 ms. The caller keeps its CPU and the other
-chunks take the next ones, so two processes started on different CPUs do not crowd onto
-the same ones; every thread may move freely again between kernels.
+The threads are also kept apart. A pool thread that has slept is woken onto the CPU of
+the thread that wakes it (Linux's wake-affine placement), and for a kernel of a few
+milliseconds the scheduler did not move it away in time: logged with sched_getcpu, both
+halves of a 3x3 convolution (benchmarks' shape E) ran on one CPU after a pause, and took
+12.5 ms instead of 6.6 ms. So during a parallel_for the caller is held on its CPU, and a
+pool thread found on that same CPU is moved to another one for its chunk; a thread
+already elsewhere is left alone (moving every chunk cost LeNet-5's training step 4%).
+Nothing stays pinned: two processes started on different CPUs do not crowd onto the
+same ones.
 """
 import ctypes
 import os
@@ -64,29 +66,20 @@ def parallel_for(function, count, min_chunk=1):
         _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="minicnn")
     bounds = [count * k // chunks for k in range(chunks + 1)]
     ranges = [(start, stop) for start, stop in zip(bounds, bounds[1:]) if stop > start]
-    cpus = _cpus_from_here(len(ranges))
-    futures = [_pool.submit(_pinned, cpu, function, start, stop)
-               for cpu, (start, stop) in zip(cpus[1:], ranges[1:])]
+    here = _sched_getcpu() if _sched_getcpu else None
+    spares = [cpu for cpu in os.sched_getaffinity(0) if cpu != here] if here is not None else []
+    futures = [_pool.submit(_off_cpu, here, spares[k % len(spares)] if spares else None,
+                            function, start, stop)
+               for k, (start, stop) in enumerate(ranges[1:])]
     # The calling thread takes the first chunk instead of waiting idle: one hand-off
     # fewer per call, which matters for the sub-millisecond kernels of small layers.
-    _pinned(cpus[0], function, *ranges[0])
+    _on_cpu(here, function, *ranges[0])
     for future in futures:
         future.result()
 
 
-def _cpus_from_here(count):
-    """`count` CPUs this process may use: the caller's own, then the ones after it
-    (None each where CPUs cannot be chosen: not Linux, or fewer CPUs than chunks)."""
-    allowed = sorted(os.sched_getaffinity(0)) if _sched_getcpu else []
-    here = _sched_getcpu() if _sched_getcpu else -1
-    if here not in allowed or count > len(allowed):
-        return [None] * count
-    first = allowed.index(here)
-    return [allowed[(first + k) % len(allowed)] for k in range(count)]
-
-
-def _pinned(cpu, function, start, stop):
-    """function(start, stop) run on `cpu` (anywhere when None), the thread's CPUs restored after."""
+def _on_cpu(cpu, function, start, stop):
+    """function(start, stop) on `cpu` (anywhere when None); the thread may move again after."""
     if cpu is None:
         function(start, stop)
         return
@@ -96,6 +89,12 @@ def _pinned(cpu, function, start, stop):
         function(start, stop)
     finally:
         os.sched_setaffinity(0, allowed)
+
+
+def _off_cpu(busy, spare, function, start, stop):
+    """A pool thread's chunk: where the thread was woken onto the caller's CPU `busy`, it
+    is moved to `spare` for the chunk; elsewhere it stays put (a move costs a migration)."""
+    _on_cpu(spare if busy is not None and _sched_getcpu() == busy else None, function, start, stop)
 
 
 def matmul(a, b):
