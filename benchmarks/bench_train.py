@@ -74,10 +74,14 @@ def images_per_second(step_functions, steps, repeats, warmup=5):
     rates = [[] for _ in step_functions]
     for _ in range(repeats):
         for step, rate in zip(step_functions, rates):
-            # PyTorch's OpenMP workers and OpenBLAS's threads spin for a while after a call; a
-            # pause lets them sleep, so neither library's turn starts with the other's threads
-            # still on a core.
+            # PyTorch's OpenMP workers spin for a while after a call; a pause lets them sleep,
+            # so neither library's turn starts with the other's threads still on a core. The
+            # pause also lets this library's own threads and CPUs go idle, and waking them
+            # cost the first steps after it up to twice their time: a few untimed steps
+            # after the pause, so that the timed ones measure a running training loop.
             time.sleep(0.5)
+            for _ in range(warmup):
+                step()
             began = time.perf_counter()
             for _ in range(steps):
                 step()
