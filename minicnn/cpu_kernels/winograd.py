@@ -172,35 +172,45 @@ def _sandwich(left, tiles, half, out):
 
 
 @njit(nogil=True, cache=True)
-def _gather_tiles(source, first_row, rows, offset_h, offset_w, tiles_h, tiles_w, line, tiles):
+def _gather_tiles(source, first_row, rows, offset_h, offset_w, tiles_h, tiles_w, lines, tiles):
     """tiles[r, s, c, t] = source[n, c, TILE th + offset_h + r, TILE tw + offset_w + s], zero
     outside source, for tile t = (row - first_row) tiles_w + tw of tile row row = n tiles_h + th,
     rows first_row .. first_row + rows - 1; tiles is (size, size, C, rows tiles_w).
 
     Neighbouring tiles overlap by size - TILE columns, so each source row a tile row reads is
-    first copied whole into line[q] = source[n, c, h, q + offset_w] (zeros outside), one
-    contiguous copy, and the tiles are cut from it: tiles[r, s, c, t] = line[TILE tw + s].
-    line has TILE (tiles_w - 1) + size entries.
+    first copied whole into lines[row, r, q] = source[n, c, h, q + offset_w] (zeros outside),
+    one contiguous copy, and the tiles are cut from it: tiles[r, s, c, t] = lines[row, r, TILE tw + s].
+    lines holds rows x size x (TILE (tiles_w - 1) + size) entries: one channel's rows for the
+    whole block, so that the tiles are then written one (r, s, c) run of all the block's tiles
+    at a time. Written a tile row at a time instead, the 36 runs of tiles_w values lie
+    C x tiles apart, a multiple of 4 KiB on shape E, and evicted each other from the L1 cache:
+    the gather of 256 channels took 2.8 ms instead of 1.8 ms (shape E, one thread).
     """
     size, channels = tiles.shape[0], tiles.shape[2]
     height, width = source.shape[2], source.shape[3]
     count, zero, step = uint64(tiles.shape[3]), uint64(0), uint64(TILE)
-    lo, hi = max(0, -offset_w), min(line.size, width - offset_w)   # the q whose column is inside
-    pixels, target = source.ravel(), tiles.ravel()
-    line[:] = 0
+    length = TILE * (tiles_w - 1) + size
+    lo, hi = max(0, -offset_w), min(length, width - offset_w)   # the q whose column is inside
+    pixels, buffer, target = source.ravel(), lines.ravel(), tiles.ravel()
+    buffer[:] = 0
     for c in range(channels):
         for row in range(rows):
             n, th = divmod(first_row + row, tiles_h)
             for r in range(size):
                 h = TILE * th + offset_h + r
                 inside = 0 <= h < height
+                into = uint64((row * size + r) * length + lo)
                 start = uint64(max(0, ((n * channels + c) * height + h) * width + offset_w + lo))
                 for q in range(zero, uint64(max(0, hi - lo))):
-                    line[uint64(lo) + q] = pixels[start + q] if inside else 0
-                for s in range(size):
-                    into = uint64((r * size + s) * channels + c) * count + uint64(row * tiles_w)
+                    buffer[into + q] = pixels[start + q] if inside else 0
+        for r in range(size):
+            for s in range(size):
+                into = uint64((r * size + s) * channels + c) * count
+                for row in range(rows):
+                    start = uint64((row * size + r) * length + s)
+                    at = into + uint64(row * tiles_w)
                     for tw in range(zero, uint64(tiles_w)):
-                        target[into + tw] = line[uint64(s) + tw * step]
+                        target[at + tw] = buffer[start + tw * step]
 
 
 @njit(nogil=True, cache=True)
@@ -267,9 +277,9 @@ def _transformed_tiles(source, block, offset, tiling, left, name):
     """left @ tile @ left^T for the tiles of `source` in block (first row, rows, count):
     (b * b, C, count) for left (b, a), in this thread's scratch buffer `name`."""
     (first, rows, count), (b, a), channels = block, left.shape, source.shape[1]
-    line = scratch("winograd line", TILE * (tiling.tiles_w - 1) + a, source.dtype)
+    lines = scratch("winograd lines", (rows, a, TILE * (tiling.tiles_w - 1) + a), source.dtype)
     tiles = scratch("winograd tiles", (a, a, channels, count), source.dtype)
-    _gather_tiles(source, first, rows, offset[0], offset[1], tiling.tiles_h, tiling.tiles_w, line, tiles)
+    _gather_tiles(source, first, rows, offset[0], offset[1], tiling.tiles_h, tiling.tiles_w, lines, tiles)
     return _both_sides(left, tiles, name).reshape(b * b, channels, count)
 
 
