@@ -257,10 +257,13 @@ class _Tiling:
         self.min_rows = -(-_MIN_MULTIPLY_ADDS_PER_THREAD // per_row)
 
     def blocks(self, start, stop):
-        """(first tile row, tile rows, tiles) per block of rows start .. stop - 1."""
-        for first in range(start, stop, self.block_rows):
-            rows = min(self.block_rows, stop - first)
-            yield first, rows, rows * self.tiles_w
+        """(first tile row, tile rows, tiles) per block of rows start .. stop - 1: as few blocks
+        as hold at most block_rows each, all of the same size (within a row), as a small
+        last block multiplies too few tiles for an efficient GEMM."""
+        count = -(-(stop - start) // self.block_rows)
+        bounds = [start + (stop - start) * k // count for k in range(count + 1)]
+        for first, end in zip(bounds, bounds[1:]):
+            yield first, end - first, (end - first) * self.tiles_w
 
 
 def _both_sides(left, tiles, name):
