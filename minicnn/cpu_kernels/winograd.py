@@ -237,7 +237,7 @@ def _scatter_tiles(tiles, first_row, rows, tiles_h, tiles_w, line, out):
 # Bytes of a block's transformed inputs and products together, 36 (C + O) entries per tile,
 # so that they stay in L2 and L3 between the transforms and the GEMMs. Measured, in tiles per
 # block: shape C (C + O = 128) was fastest at 64 to 256, shape E (C + O = 384) at 32 to 48,
-# 12% faster than at 128 on two threads. This budget gives 112 and 36.
+# 12% faster than at 128 on two threads. This budget gives at most 112 and 36.
 _BLOCK_BYTES = 2 << 20
 # As in conv_numba.py: a thread's share must be worth handing over.
 _MIN_MULTIPLY_ADDS_PER_THREAD = 2_000_000
