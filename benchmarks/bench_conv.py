@@ -35,10 +35,13 @@ def median_times(first, second, repeats):
     times = ([], [])
     for _ in range(repeats):
         for step, record in zip((first, second), times):
-            # PyTorch's OpenMP workers and OpenBLAS's threads spin for a while after a call;
-            # a pause lets them sleep, so neither library's turn starts with the other's
-            # threads still on a core.
+            # PyTorch's OpenMP workers spin for a while after a call; a pause lets them
+            # sleep, so neither library's turn starts with the other's threads still on a
+            # core. The pause also lets this library's own threads and CPUs go idle, and
+            # waking them made the call after it up to 1.5x slower in both libraries: one
+            # untimed call first, so that the timed one measures a running program.
             time.sleep(0.1)
+            step()
             start = time.perf_counter()
             step()
             record.append(time.perf_counter() - start)
