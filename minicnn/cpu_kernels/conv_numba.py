@@ -186,7 +186,6 @@ def weight_grad(x, gy, geometry):
     x, groups = numpy.ascontiguousarray(x), geometry.groups
     (batch, channels), out_channels = x.shape[:2], gy.shape[1]
     gy = _grouped(gy, groups)
-    partials = {}   # first sample of a chunk -> its sum
 
     def chunk(start, stop):
         buffers = _BlockBuffers(geometry, channels, stop - start, x.dtype)
@@ -194,11 +193,9 @@ def weight_grad(x, gy, geometry):
         for first, count, cols in buffers.blocks(start, stop):
             im2col_block(x, first, count, geometry.numba_args, _rows(cols))
             gw += numpy.matmul(gy[first:first + count], cols.transpose(0, 1, 3, 2)).sum(axis=0)
-        partials[start] = gw
-    parallel_for(chunk, batch, _samples_per_thread((out_channels, channels // groups), geometry))
-    # Added in the order of the chunks, not of the threads finishing: the same sum every run.
-    total = sum(partials[start] for start in sorted(partials))
-    return total.reshape((out_channels, channels // groups) + geometry.kernel)
+        return gw
+    sums = parallel_for(chunk, batch, _samples_per_thread((out_channels, channels // groups), geometry))
+    return sum(sums).reshape((out_channels, channels // groups) + geometry.kernel)
 
 
 def _rows(cols):

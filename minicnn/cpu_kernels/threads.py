@@ -52,7 +52,9 @@ def set_num_threads(count):
 
 def parallel_for(function, count, min_chunk=1):
     """Call function(start, stop) over [0, count) in up to num_threads() contiguous chunks
-    of at least `min_chunk` (one call, on this thread, when there is work for only one).
+    of at least `min_chunk` (one call, on this thread, when there is work for only one), and
+    return the calls' results in the order of the chunks, whichever thread finished first:
+    partial sums added in that order give the same bits on every run.
 
     `function` must release the GIL (a Numba kernel with nogil=True, or a NumPy call on
     large arrays) for the threads to run at the same time.
@@ -60,8 +62,7 @@ def parallel_for(function, count, min_chunk=1):
     global _pool
     chunks = min(_threads, max(1, count // max(1, min_chunk)))
     if chunks <= 1:
-        function(0, count)
-        return
+        return [function(0, count)]
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="minicnn")
     bounds = [count * k // chunks for k in range(chunks + 1)]
@@ -73,20 +74,18 @@ def parallel_for(function, count, min_chunk=1):
                for k, (start, stop) in enumerate(ranges[1:])]
     # The calling thread takes the first chunk instead of waiting idle: one hand-off
     # fewer per call, which matters for the sub-millisecond kernels of small layers.
-    _on_cpu(here, function, *ranges[0])
-    for future in futures:
-        future.result()
+    first = _on_cpu(here, function, *ranges[0])
+    return [first] + [future.result() for future in futures]
 
 
 def _on_cpu(cpu, function, start, stop):
     """function(start, stop) on `cpu` (anywhere when None); the thread may move again after."""
     if cpu is None:
-        function(start, stop)
-        return
+        return function(start, stop)
     allowed = os.sched_getaffinity(0)
     os.sched_setaffinity(0, (cpu,))
     try:
-        function(start, stop)
+        return function(start, stop)
     finally:
         os.sched_setaffinity(0, allowed)
 
@@ -94,7 +93,8 @@ def _on_cpu(cpu, function, start, stop):
 def _off_cpu(busy, spare, function, start, stop):
     """A pool thread's chunk: where the thread was woken onto the caller's CPU `busy`, it
     is moved to `spare` for the chunk; elsewhere it stays put (a move costs a migration)."""
-    _on_cpu(spare if busy is not None and _sched_getcpu() == busy else None, function, start, stop)
+    return _on_cpu(spare if busy is not None and _sched_getcpu() == busy else None,
+                   function, start, stop)
 
 
 def matmul(a, b):

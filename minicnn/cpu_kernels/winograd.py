@@ -345,7 +345,6 @@ def weight_grad(x, gy, geometry):
     (batch, channels), out_channels = x.shape[:2], gy.shape[1]
     (top, _), (left, _) = geometry.padding
     tiling = _Tiling(batch, geometry.out_size, channels, out_channels, x.dtype)
-    partials = {}   # first row of a chunk -> its 3x3 sums
 
     def chunk(start, stop):
         total = scratch("winograd weight grad", (WINDOW * WINDOW, out_channels, channels), x.dtype)
@@ -360,7 +359,5 @@ def weight_grad(x, gy, geometry):
         # G^T dU G is linear, so each thread applies it to its own sum, in parallel, and only
         # the 3x3 results, a quarter the size of the 6x6 sums, are added at the end.
         total = total.reshape(WINDOW, WINDOW, out_channels, channels)
-        partials[start] = _both_sides(filter_t, total, "winograd filter grads")
-    parallel_for(chunk, tiling.rows, tiling.min_rows)
-    # Added in the order of the chunks, not of the threads finishing: the same sum every run.
-    return sum(partials[start] for start in sorted(partials)).transpose(2, 3, 0, 1).copy()
+        return _both_sides(filter_t, total, "winograd filter grads")
+    return sum(parallel_for(chunk, tiling.rows, tiling.min_rows)).transpose(2, 3, 0, 1).copy()

@@ -1,5 +1,6 @@
 """The thread pool: chunks split and pinned correctly, matmul equal to NumPy's, BLAS on one thread."""
 import os
+import time
 
 import numpy
 import pytest
@@ -68,3 +69,12 @@ def test_an_exception_in_a_chunk_reaches_the_caller(two_threads_on_any_product):
             raise ArithmeticError(f"chunk {start}")
     with pytest.raises(ArithmeticError, match="chunk"):
         threads.parallel_for(fail, 4)
+
+
+def test_parallel_for_returns_the_chunks_results_in_chunk_order(two_threads_on_any_product):
+    def slow_first(start, stop):
+        if start == 0:
+            time.sleep(0.01)   # the other chunk finishes first
+        return start, stop
+    assert threads.parallel_for(slow_first, 10) == [(0, 5), (5, 10)]
+    assert threads.parallel_for(slow_first, 1) == [(0, 1)]
