@@ -37,8 +37,11 @@ This module uses F(4x4, 3x3), points 0, 1, -1, 2, -2 and infinity: 36 products f
 outputs instead of 144, with the 6x6 B^T, 6x3 G and 4x6 A^T of INPUT_T, FILTER and OUTPUT_T
 below (test_winograd.py checks the 1-d identity). Measured on the 2-core machine of
 benchmarks/README.md, 1 thread, float32, forward / input grad / weight grad in ms, shapes of
-benchmarks/bench_conv.py: shape C, F(4x4) 27 / 28 / 29, F(2x2) 40 / 38 / 42, conv_numba
-48 / 47 / 51; shape E, F(4x4) 11 / 13 / 10, F(2x2) 16 / 19 / 17, conv_numba 21 / 21 / 22.
+benchmarks/bench_conv.py: shape C, F(4x4) 25 / 25 / 27, F(2x2) 40 / 38 / 42, conv_numba
+48 / 47 / 51; shape E, F(4x4) 8.7 / 9.6 / 9.6, F(2x2) 16 / 19 / 17, conv_numba 21 / 21 / 22
+(F(4x4) as the kernels below are now; F(2x2) and conv_numba measured earlier, when F(4x4)
+took 27 / 28 / 29 and 11 / 13 / 10, before its transforms were fused with the gather and
+the scatter).
 The price is float32 rounding: the largest error over the largest output is 2e-6 (a few
 channels) to 1e-5 (128 to 256 channels) for F(4x4), 1e-7 to 6e-7 for F(2x2) and direct
 convolution, as the entries up to 8 of A^T and 5 of B^T scale rounding errors up before the
@@ -53,10 +56,12 @@ output tile of channel o
 
 and at each of the 36 positions (k, l) of a transformed tile the sum over c, for all tiles
 at once, is a matrix product: M[k, l] (O x tiles) = U[k, l] (O x C) @ V[k, l] (C x tiles).
-So a block of tiles is: gather the 6x6 input tiles (zeros in the padding and past the edge),
-transform them (V), 36 GEMMs (M), transform back (Y), and scatter the 4x4 output tiles into
-y, cropping those that overhang the bottom or right edge. The transforms cost O(tiles x
-channels); the GEMMs, O(tiles x channel pairs), are where the time goes.
+So a block of tiles is: gather the 6x6 input tiles (zeros in the padding and past the edge)
+and transform them (V), a group of channels at a time so that the tiles never leave the
+cache; 36 GEMMs (M); transform back (Y) and scatter the 4x4 output tiles into y, cropping
+those that overhang the bottom or right edge, again a group of channels at a time. The
+transforms cost O(tiles x channels); the GEMMs, O(tiles x channel pairs), are where the
+time goes.
 
 Gradients. The input gradient of a correlation with padding (top, left) is a correlation too:
 
@@ -127,111 +132,202 @@ def supports(geometry):
 # As in conv_numba.py, the loops index flat arrays with unsigned integers, so that Numba
 # drops the test for negative indices and vectorises the innermost loop.
 
-# Tiles transformed at a time by _sandwich: its working space half, (b, a, _STRETCH), then
-# stays in L2 between the two products instead of going out to memory and back. Measured on
-# shape E: 20-30% less time than each product over all tiles in turn; 256 to 1024 about equal.
+# Tiles transformed at a time by _transform (by _sandwich, and in groups of channels by
+# _gather_transformed and _transform_scattered): its working space half, (b, a, _STRETCH),
+# then stays in L2 between the two products instead of going out to memory and back.
+# Measured on shape E: 20-30% less time than each product over all tiles in turn; 256 to
+# 1024 about equal.
 _STRETCH = 512
+
+
+@njit(nogil=True, cache=True)
+def _weighted_sum(weights, source, start, step, target, into, length):
+    """target[into + q] = sum_j weights[j] source[start + j step + q] for q < length. The loop
+    over q is innermost and contiguous, so it runs in SIMD lanes; zero weights are skipped, and
+    the sum starts from its first term rather than from zeros (a pass fewer, the same bits:
+    0 + x is x)."""
+    zero, started = uint64(0), False
+    for j in range(weights.size):
+        weight = weights[j]
+        if weight != 0:
+            at = start + uint64(j) * step
+            if started:
+                for q in range(zero, length):
+                    target[into + q] += weight * source[at + q]
+            else:
+                for q in range(zero, length):
+                    target[into + q] = weight * source[at + q]
+            started = True
+    if not started:
+        target[into:into + length] = 0
+
+
+@njit(nogil=True, cache=True)
+def _transform(left, source, source_at, source_step, half, target, target_at, target_step, length):
+    """left @ tile @ left^T for `length` tiles at once, left (b, a): for q < length,
+
+        target[target_at + (k b + l) target_step + q]
+            = sum_{r, s} left[k, r] left[l, s] source[source_at + (r a + s) source_step + q],
+
+    entry (r, s) of tile q read source_step apart, entry (k, l) of its result written
+    target_step apart; half is working space of b a length entries. Two products, each a
+    _weighted_sum per entry: half[k, s, q] = sum_r left[k, r] tile[r, s, q] (left @ tile),
+    then target[k, l, q] = sum_s left[l, s] half[k, s, q] ((left @ tile) @ left^T)."""
+    b, a = left.shape
+    length = uint64(length)
+    source_at, source_step = uint64(source_at), uint64(source_step)
+    target_at, target_step = uint64(target_at), uint64(target_step)
+    for k in range(b):
+        for s in range(a):
+            _weighted_sum(left[k], source, source_at + uint64(s) * source_step, uint64(a) * source_step,
+                          half, uint64(k * a + s) * length, length)
+    for k in range(b):
+        for l in range(b):
+            _weighted_sum(left[l], half, uint64(k * a) * length, length,
+                          target, target_at + uint64(k * b + l) * target_step, length)
 
 
 @njit(nogil=True, cache=True)
 def _sandwich(left, tiles, half, out):
     """out[k, l, q] = sum_{r, s} left[k, r] left[l, s] tiles[r, s, q]: left @ tile @ left^T for
-    every tile q at once, tiles (a, a, Q) -> out (b, b, Q) for left (b, a); half is working
-    space (b, a, stretch). A stretch of tiles at a time, in two products:
-    half[k, s, q] = sum_r left[k, r] tiles[r, s, q] (left @ tile), then
-    out[k, l, q] = sum_s left[l, s] half[k, s, q] ((left @ tile) @ left^T).
-    The loops over q are innermost and contiguous, so they run in SIMD lanes; the zeros of
-    left are skipped."""
-    b, a = left.shape
-    count, stretch, zero = tiles.shape[2], half.shape[2], uint64(0)
+    every tile q, tiles (a, a, Q) -> out (b, b, Q) for left (b, a); _transform on a stretch of
+    tiles at a time, half (b, a, stretch) its working space."""
+    count, stretch = tiles.shape[2], half.shape[2]
     source, middle, target = tiles.ravel(), half.ravel(), out.ravel()
     for first in range(0, count, stretch):
-        length = uint64(min(stretch, count - first))
-        for k in range(b):
-            for s in range(a):
-                into = uint64((k * a + s) * stretch)
-                for q in range(zero, length):
-                    middle[into + q] = 0
-                for r in range(a):
-                    weight = left[k, r]
-                    if weight != 0:
-                        start = uint64((r * a + s) * count + first)
-                        for q in range(zero, length):
-                            middle[into + q] += weight * source[start + q]
-        for k in range(b):
-            for l in range(b):
-                into = uint64((k * b + l) * count + first)
-                for q in range(zero, length):
-                    target[into + q] = 0
-                for s in range(a):
-                    weight = left[l, s]
-                    if weight != 0:
-                        start = uint64((k * a + s) * stretch)
-                        for q in range(zero, length):
-                            target[into + q] += weight * middle[start + q]
+        _transform(left, source, first, count, middle, target, first, count, min(stretch, count - first))
 
 
 @njit(nogil=True, cache=True)
-def _gather_tiles(source, first_row, rows, offset_h, offset_w, tiles_h, tiles_w, lines, tiles):
-    """tiles[r, s, c, t] = source[n, c, TILE th + offset_h + r, TILE tw + offset_w + s], zero
-    outside source, for tile t = (row - first_row) tiles_w + tw of tile row row = n tiles_h + th,
-    rows first_row .. first_row + rows - 1; tiles is (size, size, C, rows tiles_w).
+def _deinterleave(lines, at, windows, into, span, count, columns):
+    """windows[into + s span + t] = lines[at + TILE t + s] for t < count, s < columns: column s
+    of each of count tiles whose columns lie TILE apart. columns is a constant at each call,
+    so the loop over s unrolls and the loop over t runs in SIMD lanes, TILE loads taken apart
+    by shuffles (measured: 2.7 times as fast as the same copy with columns a variable)."""
+    zero, step = uint64(0), uint64(TILE)
+    for t in range(zero, count):
+        for s in range(columns):
+            windows[into + uint64(s) * span + t] = lines[at + step * t + uint64(s)]
 
-    Neighbouring tiles overlap by size - TILE columns, so each source row a tile row reads is
-    first copied whole into lines[row, r, q] = source[n, c, h, q + offset_w] (zeros outside),
-    one contiguous copy, and the tiles are cut from it: tiles[r, s, c, t] = lines[row, r, TILE tw + s].
-    lines holds rows x size x (TILE (tiles_w - 1) + size) entries: one channel's rows for the
-    whole block, so that the tiles are then written one (r, s, c) run of all the block's tiles
-    at a time. Written a tile row at a time instead, the 36 runs of tiles_w values lie
-    C x tiles apart, a multiple of 4 KiB on shape E, and evicted each other from the L1 cache:
-    the gather of 256 channels took 2.8 ms instead of 1.8 ms (shape E, one thread).
+
+@njit(nogil=True, cache=True)
+def _gather_transformed(left, source, first_row, rows, offset_h, offset_w, tiles_h, tiles_w, group,
+                        lines, window, half, out):
+    """out[k, l, c, t] = (left @ d @ left^T)[k, l] for the a x a window of channel c of tile t,
+    d[r, s] = source[n, c, TILE th + offset_h + r, TILE tw + offset_w + s] (zero outside
+    source), left (b, a) with a = TILE or WINDOW, tile t = (row - first_row) tiles_w + tw of
+    tile row row = n tiles_h + th, rows first_row .. first_row + rows - 1; out is
+    (b, b, C, rows tiles_w).
+
+    `group` channels at a time (see _working_space), the group's windows are cut into
+    window[r, s, member count + t] and _transform takes them into
+    out[:, :, first .. first + members - 1, :], one contiguous run per (k, l). So the
+    windows, 2.25 times the pixels they hold, stay in L1 and L2 instead of being written to
+    memory whole and read back: measured on shape E, one thread, the input side took 1.5 ms
+    when all the block's windows were gathered first and then transformed, 1.05 ms now.
+
+    The cut. Row r of the windows of tile row `row` is the line m = member rows + row of the
+    group, source[n, c, h, offset_w ...] for h = TILE th + offset_h + r; its first TILE
+    tiles_w columns are copied, one contiguous copy, into lines[r, m TILE tiles_w + j]
+    (zeros outside source). Tile t = m tiles_w + tw of the group then has its column s < TILE
+    at lines[r, TILE t + s]: for all of the group's tiles at once, entries TILE apart, which
+    _deinterleave copies with SIMD. Neighbouring windows overlap by a - TILE columns: a
+    window's columns TILE + s, where a = WINDOW, are the next tile's columns s,
+    lines[r, TILE (t + 1) + s], for every tile but the last of each line, whose two are
+    taken from source after. (Measured on shape E, one thread, without the transforms:
+    cutting the tiles out of each line, one value at a time, took 0.60 ms for the input side
+    and 0.76 ms for weight_grad's output gradients, whose windows are TILE wide; this 0.57 ms
+    and 0.37 ms.)
     """
-    size, channels = tiles.shape[0], tiles.shape[2]
-    height, width = source.shape[2], source.shape[3]
-    count, zero, step = uint64(tiles.shape[3]), uint64(0), uint64(TILE)
-    length = TILE * (tiles_w - 1) + size
-    lo, hi = max(0, -offset_w), min(length, width - offset_w)   # the q whose column is inside
-    pixels, buffer, target = source.ravel(), lines.ravel(), tiles.ravel()
-    buffer[:] = 0
-    for c in range(channels):
-        for row in range(rows):
-            n, th = divmod(first_row + row, tiles_h)
-            for r in range(size):
-                h = TILE * th + offset_h + r
-                inside = 0 <= h < height
-                into = uint64((row * size + r) * length + lo)
-                start = uint64(max(0, ((n * channels + c) * height + h) * width + offset_w + lo))
-                for q in range(zero, uint64(max(0, hi - lo))):
-                    buffer[into + q] = pixels[start + q] if inside else 0
-        for r in range(size):
-            for s in range(size):
-                into = uint64((r * size + s) * channels + c) * count
-                for row in range(rows):
-                    start = uint64((row * size + r) * length + s)
-                    at = into + uint64(row * tiles_w)
-                    for tw in range(zero, uint64(tiles_w)):
-                        target[at + tw] = buffer[start + tw * step]
+    a = left.shape[1]
+    channels, height, width = source.shape[1], source.shape[2], source.shape[3]
+    count, run = uint64(rows * tiles_w), TILE * tiles_w
+    span = uint64(window.shape[2])
+    lo, hi = max(0, -offset_w), min(run, width - offset_w)   # the j whose column is inside source
+    pixels, buffer, windows, middle, target = (source.ravel(), lines.ravel(), window.ravel(),
+                                               half.ravel(), out.ravel())
+    per_row, zero = uint64(lines.shape[1]), uint64(0)
+    buffer[:] = 0    # the columns outside source, which the copies below skip, stay zero
+    for first in range(0, channels, group):
+        members = min(group, channels - first)
+        for member in range(members):
+            c = first + member
+            for row in range(rows):
+                n, th = divmod(first_row + row, tiles_h)
+                for r in range(a):
+                    h = TILE * th + offset_h + r
+                    inside = 0 <= h < height
+                    into = uint64(r) * per_row + uint64((member * rows + row) * run + lo)
+                    start = uint64(max(0, ((n * channels + c) * height + h) * width + offset_w + lo))
+                    for j in range(zero, uint64(max(0, hi - lo))):
+                        buffer[into + j] = pixels[start + j] if inside else 0
+        for r in range(a):
+            at, into = uint64(r) * per_row, uint64(r * a) * span
+            _deinterleave(buffer, at, windows, into, span, uint64(members) * count, TILE)
+            if a > TILE:   # the next tile's first columns, wrong only for each line's last tile
+                _deinterleave(buffer, at + uint64(TILE), windows, into + uint64(TILE) * span, span,
+                              uint64(members) * count, WINDOW - TILE)
+        for member in range(members if a > TILE else 0):   # each line's last tile, from source
+            c = first + member
+            for row in range(rows):
+                n, th = divmod(first_row + row, tiles_h)
+                for r in range(a):
+                    h = TILE * th + offset_h + r
+                    last = (uint64(r * a + TILE) * span + uint64(member) * count
+                            + uint64((row + 1) * tiles_w - 1))
+                    for s in range(a - TILE):
+                        w = run + s + offset_w
+                        inside = 0 <= h < height and 0 <= w < width
+                        pixel = ((n * channels + c) * height + h) * width + w
+                        windows[last + uint64(s) * span] = pixels[pixel] if inside else 0
+        _transform(left, windows, 0, span, middle, target, first * count, channels * count,
+                   members * count)
 
 
 @njit(nogil=True, cache=True)
-def _scatter_tiles(tiles, first_row, rows, tiles_h, tiles_w, line, out):
-    """out[n, o, TILE th + r, TILE tw + s] = tiles[r, s, o, t] where inside out: _gather_tiles's
+def _interleave(windows, at, lines, into, span, count):
+    """lines[into + TILE t + s] = windows[at + s span + t] for t < count, s < TILE: _deinterleave
+    backwards, the TILE columns of count tiles put side by side."""
+    zero, step = uint64(0), uint64(TILE)
+    for t in range(zero, count):
+        for s in range(TILE):
+            lines[into + step * t + uint64(s)] = windows[at + uint64(s) * span + t]
+
+
+@njit(nogil=True, cache=True)
+def _transform_scattered(left, products, first_row, rows, tiles_h, tiles_w, group,
+                         lines, window, half, out):
+    """out[n, o, TILE th + r, TILE tw + s] = (left @ m @ left^T)[r, s] where inside out, for the
+    a x a tile m[k, l] = products[k, l, o, t] of tile t and left (TILE, a): _gather_transformed's
     index math with offsets 0, backwards, cropping the tiles at the bottom and right edges.
-    Each row of a tile row is put together in line (TILE tiles_w) and copied out whole."""
+    A group of channels at a time, as there: _transform takes the group's tiles, contiguous
+    runs of products, into window[r, s, member count + t]; _interleave puts row r of them side
+    by side, lines[r, TILE t + s], which for tile t = m tiles_w + tw is the output row of line
+    m = member rows + row, TILE tw + s; and the first `width` columns of each line are copied
+    into out. Measured on shape E, one thread: 1.1 ms, where transforming all the block's
+    tiles and then scattering them took 1.7 ms."""
     channels, height, width = out.shape[1], out.shape[2], out.shape[3]
-    count, zero, step = uint64(tiles.shape[3]), uint64(0), uint64(TILE)
-    values, target = tiles.ravel(), out.ravel()
-    for o in range(channels):
-        for row in range(rows):
-            n, th = divmod(first_row + row, tiles_h)
-            for r in range(min(TILE, height - TILE * th)):
-                for s in range(TILE):
-                    start = uint64((r * TILE + s) * channels + o) * count + uint64(row * tiles_w)
-                    for tw in range(zero, uint64(tiles_w)):
-                        line[uint64(s) + tw * step] = values[start + tw]
-                into = uint64(((n * channels + o) * height + TILE * th + r) * width)
-                for w in range(zero, uint64(width)):
-                    target[into + w] = line[w]
+    count, run = uint64(products.shape[3]), TILE * tiles_w
+    values, middle, tiles, buffer, target = (products.ravel(), half.ravel(), window.ravel(),
+                                             lines.ravel(), out.ravel())
+    span = uint64(window.shape[2])
+    per_row, zero = uint64(lines.shape[1]), uint64(0)
+    for first in range(0, channels, group):
+        members = min(group, channels - first)
+        _transform(left, values, first * count, channels * count, middle, tiles, 0, span,
+                   members * count)
+        for r in range(TILE):
+            _interleave(tiles, uint64(r * TILE) * span, buffer, uint64(r) * per_row, span,
+                        uint64(members) * count)
+        for member in range(members):
+            o = first + member
+            for row in range(rows):
+                n, th = divmod(first_row + row, tiles_h)
+                for r in range(min(TILE, height - TILE * th)):
+                    at = uint64(r) * per_row + uint64((member * rows + row) * run)
+                    into = uint64(((n * channels + o) * height + TILE * th + r) * width)
+                    for w in range(zero, uint64(width)):
+                        target[into + w] = buffer[at + w]
 
 
 # Bytes of a block's transformed inputs and products together, 36 (C + O) entries per tile,
@@ -276,14 +372,29 @@ def _both_sides(left, tiles, name):
     return out
 
 
+def _working_space(left, rows, tiles_w, dtype):
+    """(group, (lines, window, half)) for _gather_transformed or _transform_scattered with left
+    (b, a) on a block of `rows` tile rows, count = rows tiles_w tiles: group = max(1, _STRETCH
+    // count) channels at a time, and this thread's buffers for them, lines (side, TILE group
+    count + TILE), window (side, side, group count) and half (b, a, group count), side the
+    larger of a and b. A row of lines has TILE entries to spare because _gather_transformed
+    reads up to TILE entries past the end of the last line (values it then overwrites)."""
+    (b, a), count = left.shape, rows * tiles_w
+    side, group = max(a, b), max(1, _STRETCH // count)
+    return group, (scratch("winograd lines", (side, TILE * group * count + TILE), dtype),
+                   scratch("winograd window", (side, side, group * count), dtype),
+                   scratch("winograd half", (b, a, group * count), dtype))
+
+
 def _transformed_tiles(source, block, offset, tiling, left, name):
     """left @ tile @ left^T for the tiles of `source` in block (first row, rows, count):
     (b * b, C, count) for left (b, a), in this thread's scratch buffer `name`."""
-    (first, rows, count), (b, a), channels = block, left.shape, source.shape[1]
-    lines = scratch("winograd lines", (rows, a, TILE * (tiling.tiles_w - 1) + a), source.dtype)
-    tiles = scratch("winograd tiles", (a, a, channels, count), source.dtype)
-    _gather_tiles(source, first, rows, offset[0], offset[1], tiling.tiles_h, tiling.tiles_w, lines, tiles)
-    return _both_sides(left, tiles, name).reshape(b * b, channels, count)
+    (first, rows, count), b, channels = block, left.shape[0], source.shape[1]
+    group, space = _working_space(left, rows, tiling.tiles_w, source.dtype)
+    out = scratch(name, (b * b, channels, count), source.dtype)
+    _gather_transformed(left, source, first, rows, offset[0], offset[1], tiling.tiles_h, tiling.tiles_w,
+                        group, *space, out)
+    return out
 
 
 def _matrices(dtype):
@@ -307,14 +418,14 @@ def _correlate(x, weight, offset, out_size):
     tiling = _Tiling(batch, out_size, channels, out_channels, x.dtype)
 
     def chunk(start, stop):
-        line = scratch("winograd output line", TILE * tiling.tiles_w, x.dtype)
         for block in tiling.blocks(start, stop):
             (first, rows, count) = block
             inputs = _transformed_tiles(x, block, offset, tiling, input_t, "winograd inputs")
             products = scratch("winograd products", (WINDOW, WINDOW, out_channels, count), x.dtype)
             numpy.matmul(filters, inputs, out=products.reshape(-1, out_channels, count))
-            outputs = _both_sides(output_t, products, "winograd outputs")
-            _scatter_tiles(outputs, first, rows, tiling.tiles_h, tiling.tiles_w, line, y)
+            group, space = _working_space(output_t, rows, tiling.tiles_w, x.dtype)
+            _transform_scattered(output_t, products, first, rows, tiling.tiles_h, tiling.tiles_w,
+                                 group, *space, y)
     parallel_for(chunk, tiling.rows, tiling.min_rows)
     return y
 

@@ -30,9 +30,10 @@ def geometry_of(in_size, padding):
 
 @st.composite
 def problems(draw):
-    """A 3x3 stride-1 geometry (padding 0 to 2 on each side, sizes odd, even and not multiples
-    of the 4-pixel tile) and random arrays for it, in float32 or float64."""
-    padding = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))
+    """A 3x3 stride-1 geometry (padding 0 to 5 on each side, so that windows of zeros past the
+    kernel's reach occur too; sizes odd, even and not multiples of the 4-pixel tile) and random
+    arrays for it, in float32 or float64."""
+    padding = tuple((draw(st.integers(0, 5)), draw(st.integers(0, 5))) for _ in range(2))
     in_size = tuple(draw(st.integers(max(1, 3 - sum(pads)), 11)) for pads in padding)
     geometry = geometry_of(in_size, padding)
     batch, channels, out_channels = (draw(st.integers(1, 4)) for _ in range(3))
