@@ -15,20 +15,24 @@ The threads are also kept apart. A pool thread that has slept is woken onto the 
 the thread that wakes it (Linux's wake-affine placement), and for a kernel of a few
 milliseconds the scheduler did not move it away in time: logged with sched_getcpu, both
 halves of a 3x3 convolution (benchmarks' shape E) ran on one CPU after a pause, and took
-12.5 ms instead of 6.6 ms. So during a parallel_for the caller is held on its CPU, and a
-pool thread found on that same CPU is moved to another one for its chunk; a thread
-already elsewhere is left alone (moving every chunk cost LeNet-5's training step 4%).
-Nothing stays pinned: two processes started on different CPUs do not crowd onto the
-same ones.
+12.5 ms instead of 6.6 ms. So during a parallel_for the caller is held on one CPU and each
+pool thread on another: a thread still polling for work stays on the CPU it polls on (see
+workers.py, which also says how work is handed over), one asleep is moved to a free CPU
+before it is woken. Nothing stays pinned once the pool is idle: two processes started on
+different CPUs do not crowd onto the same ones.
 """
-import ctypes
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
 
 import numpy
 from threadpoolctl import ThreadpoolController
 
-_pool = None
+from .workers import Worker, current_cpu as _sched_getcpu
+
+_workers = []
+# Held during a parallel_for: a call made meanwhile (from another thread, or from inside a
+# chunk) runs on its caller's thread alone instead of waiting for the pool.
+_pool_in_use = threading.Lock()
 _threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 # A product is split only where each thread's share has this many multiply-adds: below it
 # handing the share to another thread costs more than the second core saves.
@@ -41,13 +45,13 @@ def num_threads():
 
 def set_num_threads(count):
     """How many threads the CPU kernels use (default: the cores this process may run on)."""
-    global _threads, _pool
+    global _threads
     if count < 1:
         raise ValueError(f"set_num_threads: expected a positive count, got {count}")
-    _threads = int(count)
-    if _pool is not None:
-        _pool.shutdown(wait=True)
-        _pool = None
+    with _pool_in_use:
+        _threads = int(count)
+        while _workers:
+            _workers.pop().stop()
 
 
 def parallel_for(function, count, min_chunk=1):
@@ -59,23 +63,51 @@ def parallel_for(function, count, min_chunk=1):
     `function` must release the GIL (a Numba kernel with nogil=True, or a NumPy call on
     large arrays) for the threads to run at the same time.
     """
-    global _pool
     chunks = min(_threads, max(1, count // max(1, min_chunk)))
-    if chunks <= 1:
+    if chunks <= 1 or not _pool_in_use.acquire(blocking=False):
         return [function(0, count)]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="minicnn")
-    bounds = [count * k // chunks for k in range(chunks + 1)]
-    ranges = [(start, stop) for start, stop in zip(bounds, bounds[1:]) if stop > start]
-    here = _sched_getcpu() if _sched_getcpu else None
-    spares = [cpu for cpu in os.sched_getaffinity(0) if cpu != here] if here is not None else []
-    futures = [_pool.submit(_off_cpu, here, spares[k % len(spares)] if spares else None,
-                            function, start, stop)
-               for k, (start, stop) in enumerate(ranges[1:])]
-    # The calling thread takes the first chunk instead of waiting idle: one hand-off
-    # fewer per call, which matters for the sub-millisecond kernels of small layers.
-    first = _on_cpu(here, function, *ranges[0])
-    return [first] + [future.result() for future in futures]
+    try:
+        while len(_workers) < _threads - 1:
+            _workers.append(Worker(f"minicnn-{len(_workers) + 1}"))
+        bounds = [count * k // chunks for k in range(chunks + 1)]
+        ranges = [(start, stop) for start, stop in zip(bounds, bounds[1:]) if stop > start]
+        posted = _workers[:len(ranges) - 1]
+        here = _place(posted)
+        for worker, (start, stop) in zip(posted, ranges[1:]):
+            worker.post(function, start, stop)
+        # The calling thread takes the first chunk instead of waiting idle: one hand-off
+        # fewer per call, which matters for the sub-millisecond kernels of small layers.
+        try:
+            first = _on_cpu(here, function, *ranges[0])
+        finally:
+            # Every posted chunk is waited for, even when this one failed: a worker must be
+            # idle before it is given the next.
+            outcomes = [worker.outcome() for worker in posted]
+        results = [first]
+        for value, error in outcomes:
+            if error is not None:
+                raise error
+            results.append(value)
+        return results
+    finally:
+        _pool_in_use.release()
+
+
+def _place(workers):
+    """The CPU the caller holds itself on for its chunk (None where threads cannot be placed):
+    its own, unless one of `workers` polls there, then one where none does; each worker
+    that sleeps is held on one of the CPUs left before it is woken."""
+    if _sched_getcpu is None:
+        return None
+    allowed, here = sorted(os.sched_getaffinity(0)), _sched_getcpu()
+    polling = {worker.held_cpu for worker in workers}
+    if here in polling:
+        here = next((cpu for cpu in allowed if cpu not in polling), here)
+    free = [cpu for cpu in allowed if cpu != here and cpu not in polling]
+    for k, worker in enumerate(worker for worker in workers if worker.held_cpu < 0):
+        if free:
+            worker.place(free[k % len(free)])
+    return here
 
 
 def _on_cpu(cpu, function, start, stop):
@@ -88,13 +120,6 @@ def _on_cpu(cpu, function, start, stop):
         return function(start, stop)
     finally:
         os.sched_setaffinity(0, allowed)
-
-
-def _off_cpu(busy, spare, function, start, stop):
-    """A pool thread's chunk: where the thread was woken onto the caller's CPU `busy`, it
-    is moved to `spare` for the chunk; elsewhere it stays put (a move costs a migration)."""
-    return _on_cpu(spare if busy is not None and _sched_getcpu() == busy else None,
-                   function, start, stop)
 
 
 def matmul(a, b):
@@ -120,19 +145,6 @@ def matmul(a, b):
             numpy.matmul(a, b[..., start:stop], out=out[..., start:stop])
     parallel_for(part, lines, min_chunk)
     return out
-
-
-def _find_sched_getcpu():
-    """glibc's sched_getcpu (the CPU the calling thread runs on), or None elsewhere."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    try:
-        return ctypes.CDLL(None).sched_getcpu
-    except (OSError, AttributeError):
-        return None
-
-
-_sched_getcpu = _find_sched_getcpu()
 
 
 def _hold_blas_to_one_thread():

@@ -1,4 +1,4 @@
-"""The thread pool: chunks split and pinned correctly, matmul equal to NumPy's, BLAS on one thread."""
+"""The thread pool: chunks split and placed correctly, matmul equal to NumPy's, BLAS on one thread."""
 import os
 import time
 
@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 from threadpoolctl import threadpool_info
 
 from minicnn.cpu_kernels import threads
+from minicnn.cpu_kernels.workers import SPIN_SECONDS
 
 
 @pytest.fixture
@@ -56,11 +57,18 @@ def test_chunks_run_on_distinct_cpus_and_nothing_stays_pinned(two_threads_on_any
 
     def record(start, stop):
         seen[start] = (threads._sched_getcpu(), os.sched_getaffinity(0))
-    for _ in range(20):   # a woken pool thread often lands on the caller's CPU: it must be moved
+    # Back to back (the pool thread still polls) and after pauses (it sleeps, and a woken
+    # thread often lands on the caller's CPU): either way the chunks run on distinct CPUs.
+    for pause in [0] * 10 + [20 * SPIN_SECONDS] * 10:
+        time.sleep(pause)
         threads.parallel_for(record, 2)
         (caller_cpu, caller_allowed), (pool_cpu, _) = seen[0], seen[1]
         assert caller_allowed == {caller_cpu} and pool_cpu != caller_cpu
     assert os.sched_getaffinity(0) == before
+    time.sleep(20 * SPIN_SECONDS)   # the pool thread stops polling and lets go of its CPU
+    for worker in threads._workers:
+        assert worker.held_cpu == -1
+        assert os.sched_getaffinity(worker._native_id) == before
 
 
 def test_an_exception_in_a_chunk_reaches_the_caller(two_threads_on_any_product):
@@ -78,3 +86,19 @@ def test_parallel_for_returns_the_chunks_results_in_chunk_order(two_threads_on_a
         return start, stop
     assert threads.parallel_for(slow_first, 10) == [(0, 5), (5, 10)]
     assert threads.parallel_for(slow_first, 1) == [(0, 1)]
+
+
+def test_a_call_while_the_pool_is_busy_runs_on_its_own_thread(two_threads_on_any_product):
+    """From inside a chunk (or another thread), parallel_for does not wait for the pool it holds."""
+    def outer(start, stop):
+        return threads.parallel_for(lambda a, b: (a, b), 6)
+    assert threads.parallel_for(outer, 2) == [[(0, 6)], [(0, 6)]]
+
+
+def test_set_num_threads_replaces_the_pool(two_threads_on_any_product):
+    threads.parallel_for(lambda a, b: None, 2)
+    old = list(threads._workers)
+    threads.set_num_threads(3)
+    assert threads.parallel_for(lambda a, b: (a, b), 3) == [(0, 1), (1, 2), (2, 3)]
+    assert len(threads._workers) == 2 and not any(worker in old for worker in threads._workers)
+    assert not any(worker._thread.is_alive() for worker in old)

@@ -1,0 +1,69 @@
+"""A pool thread's hand-offs: results and errors come back, by the polling and the sleeping path."""
+import os
+import time
+
+import numpy
+import pytest
+
+from minicnn.cpu_kernels import workers
+from minicnn.cpu_kernels.workers import SPIN_SECONDS, Worker
+
+
+@pytest.fixture
+def worker():
+    thread = Worker("minicnn-test")
+    yield thread
+    thread.stop()
+
+
+def test_chunks_after_short_and_long_pauses_all_return(worker):
+    """Back to back a chunk is found by polling; after a long pause, by waking a sleeping thread."""
+    for k, pause in enumerate([0] * 50 + [0.2 * SPIN_SECONDS] * 20 + [10 * SPIN_SECONDS] * 20):
+        time.sleep(pause)
+        worker.post(divmod, k, 7)
+        assert worker.outcome() == (divmod(k, 7), None)
+
+
+def test_an_exception_comes_back_and_the_thread_goes_on(worker):
+    worker.post(int, "not a number")
+    value, error = worker.outcome()
+    assert value is None and isinstance(error, ValueError)
+    worker.post(int, "12")
+    assert worker.outcome() == (12, None)
+
+
+def test_stop_ends_the_thread():
+    thread = Worker("minicnn-test")
+    thread.stop()
+    assert not thread._thread.is_alive()
+
+
+@pytest.mark.skipif(workers.current_cpu is None, reason="needs Linux's sched_getcpu and sched_setaffinity")
+def test_held_while_polling_and_let_go_when_idle(worker):
+    allowed = os.sched_getaffinity(0)
+    worker.post(workers.current_cpu)
+    cpu, _ = worker.outcome()
+    # Polling for the next chunk, it stays on the CPU it ran on, and says so.
+    assert worker.held_cpu == cpu and os.sched_getaffinity(worker._native_id) == {cpu}
+    time.sleep(20 * SPIN_SECONDS)
+    assert worker.held_cpu == -1 and os.sched_getaffinity(worker._native_id) == allowed
+
+
+@pytest.mark.skipif(workers.current_cpu is None or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux's sched_getcpu and at least two CPUs")
+def test_a_sleeping_thread_is_woken_where_it_was_placed(worker):
+    time.sleep(20 * SPIN_SECONDS)
+    target = max(os.sched_getaffinity(0))
+    worker.place(target)
+    worker.post(workers.current_cpu)
+    assert worker.outcome() == (target, None)
+
+
+@pytest.mark.skipif(workers._sched_yield is None, reason="polls only on Linux")
+def test_a_poll_gives_up_after_its_time_and_sees_a_change():
+    counters = numpy.zeros(3, numpy.int64)
+    start = time.perf_counter()
+    assert not workers._poll(counters, 0, 0, 0.002)
+    assert 0.002 <= time.perf_counter() - start < 0.5
+    counters[1] = 5
+    assert workers._poll(counters, 1, 0, 10.0)
