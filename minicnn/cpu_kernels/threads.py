@@ -39,6 +39,17 @@ _threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity
 _MIN_MULTIPLY_ADDS_PER_THREAD = 4_000_000
 
 
+def _forget_pool_in_child():
+    """A forked child has none of its parent's threads: it starts a pool of its own."""
+    global _pool_in_use
+    _workers.clear()
+    _pool_in_use = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def num_threads():
     return _threads
 

@@ -102,3 +102,23 @@ def test_set_num_threads_replaces_the_pool(two_threads_on_any_product):
     assert threads.parallel_for(lambda a, b: (a, b), 3) == [(0, 1), (1, 2), (2, 3)]
     assert len(threads._workers) == 2 and not any(worker in old for worker in threads._workers)
     assert not any(worker._thread.is_alive() for worker in old)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_a_pool_of_its_own(two_threads_on_any_product):
+    """The parent's pool threads do not exist in a forked child: posting to them would hang."""
+    threads.parallel_for(lambda a, b: None, 2)
+    child = os.fork()
+    if child == 0:
+        ok = threads.parallel_for(lambda a, b: (a, b), 4) == [(0, 2), (2, 4)]
+        os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pid, status = os.waitpid(child, os.WNOHANG)
+        if pid:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.01)
+    os.kill(child, 9)
+    os.waitpid(child, 0)
+    pytest.fail("parallel_for in a forked child did not return within 30 s")
