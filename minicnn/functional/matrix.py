@@ -89,7 +89,7 @@ class Linear(Function):
         if not is_grad_enabled():
             # No graph to record (the usual backward): the same three formulas on arrays,
             # without the seven graph nodes below, which cost more than the GEMMs of a small
-            # layer (LeNet-5's three Linear layers: 0.32 -> 0.12 ms a step).
+            # layer (LeNet-5's three Linear backwards: 0.32 -> 0.20 ms a step).
             return _linear_grads(x, w, b, gy.data.reshape(-1, gy.shape[-1]))
         rows = reshape(gy, (-1, gy.shape[-1]))
         gw = matmul(transpose(rows, 0, 1), reshape(x, (-1, x.shape[-1])))
