@@ -39,15 +39,6 @@ class ConvGeometry:
                 out_h, out_w)
 
 
-def add_bias(y, bias):
-    """y[:, c] += bias[c] in place for y (N, C, ...) (nothing when bias is None); returns y.
-
-    What the kernels that cannot fold the bias into their own loops do at the end."""
-    if bias is not None:
-        y += bias.reshape((1, -1) + (1,) * (y.ndim - 2))
-    return y
-
-
 def correlation_size(size, kernel, stride, padding, dilation):
     """Output length along one axis: (size + before + after - dilation (kernel - 1) - 1) // stride + 1."""
     before, after = padding

@@ -19,6 +19,7 @@ with zeros where the row or column falls in the padding.
 import numpy
 from numba import njit, uint64
 
+from .bias import add_bias
 from .scratch import scratch
 from .threads import parallel_for
 
@@ -146,8 +147,7 @@ def forward(x, weight, geometry, bias=None):
         for first, count, cols in buffers.blocks(start, stop):
             im2col_block(x, first, count, geometry.numba_args, _rows(cols))
             numpy.matmul(matrix, cols, out=y[first:first + count])
-            if bias is not None:
-                y[first:first + count] += bias.reshape(groups, -1, 1)
+            add_bias(y[first:first + count].reshape(count, out_channels, -1), bias)
     parallel_for(chunk, batch, _samples_per_thread(weight.shape, geometry))
     return y.reshape((batch, out_channels) + geometry.out_size)
 

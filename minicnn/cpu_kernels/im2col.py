@@ -18,7 +18,7 @@ conv_numba.py does the same products batch-chunk by batch-chunk, which measured 
 most shapes; gpu_kernels/conv.py does them on the GPU with CUDA im2col/col2im kernels.
 """
 from ..backend import array_module
-from .conv_geometry import add_bias
+from .bias import add_bias
 from .threads import matmul
 
 

@@ -89,7 +89,7 @@ GIL too. Each thread sums its own weight gradient; the threads' sums are added a
 import numpy
 from numba import njit, uint64
 
-from .conv_geometry import add_bias
+from .bias import add_bias
 from .scratch import scratch
 from .threads import parallel_for
 

@@ -14,7 +14,13 @@ that the output size implies, which im2col writes as zeros.
 """
 from ..backend import array_module
 from ..backend.cuda_kernels import get_kernel, int32, launch
-from ..cpu_kernels.conv_geometry import add_bias
+
+
+def _add_bias(y, bias):
+    """y[:, c] += bias[c] in place for y (N, C, ...) (nothing when bias is None); returns y."""
+    if bias is not None:
+        y += bias.reshape((1, -1) + (1,) * (y.ndim - 2))
+    return y
 
 
 def _kernel_arguments(channels, geometry):
@@ -49,7 +55,7 @@ def forward(x, weight, geometry, bias=None):
     batch, groups, out_channels = x.shape[0], geometry.groups, weight.shape[0]
     col = im2col(x, geometry).reshape(batch, groups, -1, _pixels(geometry))
     y = weight.reshape(1, groups, out_channels // groups, -1) @ col
-    return add_bias(y.reshape((batch, out_channels) + tuple(geometry.out_size)), bias)
+    return _add_bias(y.reshape((batch, out_channels) + tuple(geometry.out_size)), bias)
 
 
 def input_grad(gy, weight, geometry, bias=None):
@@ -58,7 +64,7 @@ def input_grad(gy, weight, geometry, bias=None):
     w_matrix = weight.reshape(1, groups, out_channels // groups, -1).transpose(0, 1, 3, 2)
     gy_matrix = cupy.ascontiguousarray(gy).reshape(batch, groups, out_channels // groups, -1)
     col = (w_matrix @ gy_matrix).reshape(batch, -1, _pixels(geometry))
-    return add_bias(col2im(col, geometry, batch, weight.shape[1] * groups), bias)
+    return _add_bias(col2im(col, geometry, batch, weight.shape[1] * groups), bias)
 
 
 def weight_grad(x, gy, geometry):

@@ -1,0 +1,33 @@
+"""Adding a convolution's bias, one number per channel, to its output in place.
+
+y[n, c, ...] += bias[c] for every n and pixel. NumPy's broadcast add
+`y += bias.reshape(1, -1, 1, 1)` took 0.15 ms on benchmarks/bench_conv.py's shape D
+(an output of 32 x 32 x 32 x 32 float32), a sixth of the whole forward pass: its inner loop
+adds one scalar to a row at a time. Seen as a matrix with a row per (sample, channel) plane,
+
+    planes[n * C + c, p] += bias[c]
+
+the same sum is one loop that LLVM vectorizes along the contiguous pixels: 0.05 ms.
+"""
+from numba import njit
+
+
+def add_bias(y, bias):
+    """y[:, c] += bias[c] in place for a C-contiguous NumPy y (N, C, ...); returns y.
+    Nothing is added when bias is None."""
+    if bias is None:
+        return y
+    if not y.flags.c_contiguous:
+        # reshape would copy, and the sum would land in the copy.
+        raise ValueError(f"add_bias: expected a C-contiguous output, got strides {y.strides}")
+    _add_to_planes(y.reshape(y.shape[0] * y.shape[1], -1), bias.astype(y.dtype, copy=False))
+    return y
+
+
+@njit(nogil=True, cache=True)
+def _add_to_planes(planes, bias):
+    channels = bias.shape[0]
+    for row in range(planes.shape[0]):
+        value = bias[row % channels]
+        for pixel in range(planes.shape[1]):
+            planes[row, pixel] += value
