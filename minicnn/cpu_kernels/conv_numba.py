@@ -15,6 +15,14 @@ math of one window (see conv_geometry.py), with L = out_h * out_w:
         = x[first + b, c, oh * stride_h - top + i * dilation_h, ow * stride_w - left + j * dilation_w]
 
 with zeros where the row or column falls in the padding.
+
+At stride_w = s > 1 the window's row is read every s-th element, and LLVM cannot vectorize
+a strided copy: it copies one float at a time. So each input plane is first split into s
+phases by column, phases[q, h, m] = x[h, m * s + q] (a loop that LLVM does vectorize at
+s = 2). Column w = ow * s + j * dilation_w - left then lies in phase w % s at m = w // s,
+and m grows by one with ow: every copy reads a contiguous run of a phase. On shape D of
+benchmarks/bench_conv.py (stride 2) im2col took 0.17 ms instead of 0.25, and col2im, which
+adds into the phases and merges them back into the plane, 0.16 ms instead of 0.33.
 """
 import numpy
 from numba import njit, uint64
@@ -38,35 +46,47 @@ def _valid_outputs(offset, stride, size, count):
 # (In Numba, int64 mixed with uint64 becomes float64, so every index term is made uint64.)
 
 @njit(nogil=True, cache=True)
-def _window_walk(images, cols, first, count, geometry, to_columns):
+def _window_walk(images, cols, first, count, geometry, to_columns, phases):
     """Visit every (window row, output row) pair of samples first .. first + count - 1.
 
     to_columns=True is im2col: cols (count * C * kernel_h * kernel_w, L) gets the windows of
     images (N, C, H, W), sample b in rows b * C * kernel_h * kernel_w onwards, zeros in the padding.
     to_columns=False is col2im, its adjoint: every column entry is added back into images
     where it was read. Both are one walk, so the two cannot disagree on an index.
+    phases (stride_w, H, ceil(W / stride_w)) is scratch for one plane's phases, unused at stride_w = 1.
     """
     kernel_h, kernel_w, stride_h, stride_w, top, left, dilation_h, dilation_w, out_h, out_w = geometry
     channels, height, width = images.shape[1], images.shape[2], images.shape[3]
-    pixels, columns = images.ravel(), cols.ravel()
-    step, zero = uint64(stride_w), uint64(0)
+    phase_width = -(-width // stride_w)
+    columns, zero = cols.ravel(), uint64(0)
     for b in range(count):
         for c in range(channels):
-            image = ((first + b) * channels + c) * height * width
+            plane = images[first + b, c]
+            if stride_w == 1:   # the plane is its own single phase
+                source = plane.reshape(1, height, width)
+            else:
+                source = phases
+                if to_columns:
+                    _split_columns(plane, phases)
+                else:
+                    phases[:] = 0
+            pixels = source.ravel()
             for i in range(kernel_h):
                 h_lo, h_hi = _valid_outputs(i * dilation_h - top, stride_h, height, out_h)
                 for j in range(kernel_w):
                     row = (b * channels + c) * kernel_h * kernel_w + i * kernel_w + j
                     w_lo, w_hi = _valid_outputs(j * dilation_w - left, stride_w, width, out_w)
-                    first_w = w_lo * stride_w + j * dilation_w - left
+                    first_w = w_lo * stride_w + j * dilation_w - left   # the first column read
+                    phase, first_m = first_w % stride_w, first_w // stride_w
                     for oh in range(out_h):
                         out = uint64((row * out_h + oh) * out_w)
                         inside = out + uint64(w_lo)
-                        start = uint64(max(0, image + (oh * stride_h - top + i * dilation_h) * width + first_w))
+                        h = oh * stride_h - top + i * dilation_h
+                        start = uint64(max(0, (phase * height + h) * phase_width + first_m))
                         if not to_columns:
                             if h_lo <= oh < h_hi:
                                 for t in range(zero, uint64(w_hi - w_lo)):
-                                    pixels[start + t * step] += columns[inside + t]
+                                    pixels[start + t] += columns[inside + t]
                         elif oh < h_lo or oh >= h_hi:
                             for t in range(zero, uint64(out_w)):
                                 columns[out + t] = 0
@@ -74,21 +94,59 @@ def _window_walk(images, cols, first, count, geometry, to_columns):
                             for t in range(zero, uint64(w_lo)):
                                 columns[out + t] = 0
                             for t in range(zero, uint64(w_hi - w_lo)):
-                                columns[inside + t] = pixels[start + t * step]
+                                columns[inside + t] = pixels[start + t]
                             for t in range(uint64(w_hi), uint64(out_w)):
                                 columns[out + t] = 0
+            if stride_w > 1 and not to_columns:
+                _merge_columns(phases, plane)
 
 
 @njit(nogil=True, cache=True)
-def im2col_block(x, first, count, geometry, cols):
+def _split_columns(plane, phases):
+    """phases[q, h, m] = plane[h, m * s + q] with s = phases.shape[0] (plane (H, W))."""
+    stride, (height, width) = phases.shape[0], plane.shape
+    if stride == 2:   # a constant stride: LLVM vectorizes the pair of reads with shuffles
+        pairs = width // 2
+        for h in range(height):
+            for m in range(pairs):
+                phases[0, h, m] = plane[h, 2 * m]
+                phases[1, h, m] = plane[h, 2 * m + 1]
+            if width % 2:
+                phases[0, h, pairs] = plane[h, width - 1]
+    else:
+        for h in range(height):
+            for w in range(width):
+                phases[w % stride, h, w // stride] = plane[h, w]
+
+
+@njit(nogil=True, cache=True)
+def _merge_columns(phases, plane):
+    """plane[h, m * s + q] += phases[q, h, m]: the adjoint of _split_columns."""
+    stride, (height, width) = phases.shape[0], plane.shape
+    if stride == 2:
+        pairs = width // 2
+        for h in range(height):
+            for m in range(pairs):
+                plane[h, 2 * m] += phases[0, h, m]
+                plane[h, 2 * m + 1] += phases[1, h, m]
+            if width % 2:
+                plane[h, width - 1] += phases[0, h, pairs]
+    else:
+        for h in range(height):
+            for w in range(width):
+                plane[h, w] += phases[w % stride, h, w // stride]
+
+
+@njit(nogil=True, cache=True)
+def im2col_block(x, first, count, geometry, cols, phases):
     """cols (count * C * kernel_h * kernel_w, L) = the windows of samples first .. first + count - 1 of x."""
-    _window_walk(x, cols, first, count, geometry, True)
+    _window_walk(x, cols, first, count, geometry, True, phases)
 
 
 @njit(nogil=True, cache=True)
-def col2im_block(cols, first, count, geometry, gx):
+def col2im_block(cols, first, count, geometry, gx, phases):
     """The adjoint of im2col_block: add every column entry back into gx (N, C, H, W) where it was read."""
-    _window_walk(gx, cols, first, count, geometry, False)
+    _window_walk(gx, cols, first, count, geometry, False, phases)
 
 
 # Samples per block: enough columns (block * out_h * out_w) that the Python loop over blocks
@@ -105,8 +163,9 @@ _MAX_BUFFER_BYTES = 4 << 20
 
 
 class _BlockBuffers:
-    """One thread's buffer for the columns of a block of samples (its scratch buffer, see
-    scratch.py), reused for every block of its chunk; a shorter last block uses a prefix."""
+    """One thread's buffers for the columns of a block of samples and for one plane's phases
+    (its scratch buffers, see scratch.py), reused for every block of its chunk; a shorter last
+    block uses a prefix of the columns."""
 
     def __init__(self, geometry, channels, count, dtype):
         self.groups, self.pixels = geometry.groups, geometry.out_size[0] * geometry.out_size[1]
@@ -115,6 +174,9 @@ class _BlockBuffers:
                            _MAX_BUFFER_BYTES // (self.groups * self.patch * self.pixels * dtype.itemsize)))
         self.block = -(-count // -(-count // block))   # equal blocks: 16 samples by 3 -> 4 blocks of 4
         self.cols = scratch("conv columns", self.block * self.groups * self.patch * self.pixels, dtype)
+        (height, width), stride_w = geometry.in_size, geometry.stride[1]
+        phases = (stride_w, height, -(-width // stride_w)) if stride_w > 1 else (0, 0, 0)
+        self.phases = scratch("conv phases", phases, dtype)
 
     def blocks(self, start, stop):
         """(first sample, count, cols (count, G, P, L)) per block."""
@@ -145,7 +207,7 @@ def forward(x, weight, geometry, bias=None):
     def chunk(start, stop):
         buffers = _BlockBuffers(geometry, channels, stop - start, x.dtype)
         for first, count, cols in buffers.blocks(start, stop):
-            im2col_block(x, first, count, geometry.numba_args, _rows(cols))
+            im2col_block(x, first, count, geometry.numba_args, _rows(cols), buffers.phases)
             numpy.matmul(matrix, cols, out=y[first:first + count])
             add_bias(y[first:first + count].reshape(count, out_channels, -1), bias)
     parallel_for(chunk, batch, _samples_per_thread(weight.shape, geometry))
@@ -172,7 +234,7 @@ def input_grad(gy, weight, geometry, bias=None):
         buffers = _BlockBuffers(geometry, channels, stop - start, gy.dtype)
         for first, count, cols in buffers.blocks(start, stop):
             numpy.matmul(matrix_t, gy[first:first + count], out=cols)
-            col2im_block(_rows(cols), first, count, geometry.numba_args, gx)
+            col2im_block(_rows(cols), first, count, geometry.numba_args, gx, buffers.phases)
     parallel_for(chunk, batch, _samples_per_thread(weight.shape, geometry))
     return gx
 
@@ -193,7 +255,7 @@ def weight_grad(x, gy, geometry):
         # benchmarks/bench_conv.py and LeNet-5 to compute cols @ gy^T than gy @ cols^T.
         gw_t = numpy.zeros((groups, buffers.patch, out_channels // groups), dtype=x.dtype)
         for first, count, cols in buffers.blocks(start, stop):
-            im2col_block(x, first, count, geometry.numba_args, _rows(cols))
+            im2col_block(x, first, count, geometry.numba_args, _rows(cols), buffers.phases)
             gw_t += numpy.matmul(cols, gy[first:first + count].transpose(0, 1, 3, 2)).sum(axis=0)
         return gw_t
     sums = parallel_for(chunk, batch, _samples_per_thread((out_channels, channels // groups), geometry))
