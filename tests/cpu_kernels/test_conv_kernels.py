@@ -47,6 +47,29 @@ def test_numba_matches_im2col_in_small_blocks_on_two_threads(problem, samples_pe
         _assert_numba_matches_im2col(2, problem)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@given(problem=problems())
+def test_numba_matches_im2col_with_row_products_for_every_weight_grad(threads, problem):
+    """The drawn outputs have fewer pixels than _LONG_ROWS, so the weight gradient's sums
+    would all go to BLAS: here they all go to row_products.py's kernel."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conv_numba, "_LONG_ROWS", 1)
+        _assert_numba_matches_im2col(threads, problem)
+
+
+@pytest.mark.parametrize("stride, groups", [(1, 1), (2, 1), (2, 3)])
+def test_numba_matches_im2col_at_the_real_long_rows_threshold(stride, groups):
+    """Outputs of 16 x 16 pixels or more take the row-products kernel without any patching."""
+    size = 16 * stride
+    geometry = ConvGeometry((size, size), (16, 16), (3, 3), (stride, stride), ((1, 1), (1, 1)), (1, 1), groups)
+    assert 16 * 16 >= conv_numba._LONG_ROWS
+    rng = numpy.random.default_rng(stride + groups)
+    x = rng.standard_normal((5, 6, size, size)).astype(numpy.float32)
+    w = rng.standard_normal((9, 6 // groups, 3, 3)).astype(numpy.float32)
+    gy = rng.standard_normal((5, 9, 16, 16)).astype(numpy.float32)
+    _assert_numba_matches_im2col(2, (geometry, x, w, gy))
+
+
 def _assert_numba_matches_im2col(threads, problem):
     geometry, x, w, gy = problem
     tolerance = 1e-4 if x.dtype == numpy.float32 else 1e-11
