@@ -16,13 +16,16 @@ math of one window (see conv_geometry.py), with L = out_h * out_w:
 
 with zeros where the row or column falls in the padding.
 
-At stride_w = s > 1 the window's row is read every s-th element, and LLVM cannot vectorize
-a strided copy: it copies one float at a time. So each input plane is first split into s
-phases by column, phases[q, h, m] = x[h, m * s + q] (a loop that LLVM does vectorize at
-s = 2). Column w = ow * s + j * dilation_w - left then lies in phase w % s at m = w // s,
-and m grows by one with ow: every copy reads a contiguous run of a phase. On shape D of
-benchmarks/bench_conv.py (stride 2) im2col took 0.17 ms instead of 0.25, and col2im, which
-adds into the phases and merges them back into the plane, 0.16 ms instead of 0.33.
+At stride_w = 2 the window's row is read every other element, and LLVM does not vectorize
+a strided copy: it copies one float at a time. So each input plane is first split into its
+even and odd columns, phases[q, h, m] = x[h, 2 m + q] (a loop that LLVM does vectorize).
+Column w = 2 ow + j * dilation_w - left then lies in phase w % 2 at m = w // 2, and m grows
+by one with ow: every copy reads a contiguous run of a phase. On shape D of
+benchmarks/bench_conv.py im2col took 0.14-0.17 ms instead of 0.25, and col2im, which adds
+into the phases and merges them back into the plane, 0.16 ms instead of 0.33. At larger
+strides the split would not pay: a 3x3 window at stride 3 reads each input float once
+anyway, and a split of general stride is itself a loop of one float at a time (im2col at
+stride 3 took 0.69 ms with it, 0.15 ms without). Those read the plane with their stride.
 """
 import numpy
 from numba import njit, uint64
@@ -54,21 +57,25 @@ def _window_walk(images, cols, first, count, geometry, to_columns, phases):
     images (N, C, H, W), sample b in rows b * C * kernel_h * kernel_w onwards, zeros in the padding.
     to_columns=False is col2im, its adjoint: every column entry is added back into images
     where it was read. Both are one walk, so the two cannot disagree on an index.
-    phases (stride_w, H, ceil(W / stride_w)) is scratch for one plane's phases, unused at stride_w = 1.
+    phases (2, H, ceil(W / 2)) is scratch for one plane's phases at stride_w = 2, unused else.
     """
     kernel_h, kernel_w, stride_h, stride_w, top, left, dilation_h, dilation_w, out_h, out_w = geometry
     channels, height, width = images.shape[1], images.shape[2], images.shape[3]
-    phase_width = -(-width // stride_w)
+    # Read from the two phases at stride 2 (one float apart), else from the plane as its only
+    # phase, stride_w floats apart.
+    split = stride_w == 2
+    phase_count, step = (2, uint64(1)) if split else (1, uint64(stride_w))
+    phase_width = -(-width // phase_count)
     columns, zero = cols.ravel(), uint64(0)
     for b in range(count):
         for c in range(channels):
             plane = images[first + b, c]
-            if stride_w == 1:   # the plane is its own single phase
+            if not split:
                 source = plane.reshape(1, height, width)
             else:
                 source = phases
                 if to_columns:
-                    _split_columns(plane, phases)
+                    _phase_walk(plane, phases, True)
                 else:
                     phases[:] = 0
             pixels = source.ravel()
@@ -78,7 +85,7 @@ def _window_walk(images, cols, first, count, geometry, to_columns, phases):
                     row = (b * channels + c) * kernel_h * kernel_w + i * kernel_w + j
                     w_lo, w_hi = _valid_outputs(j * dilation_w - left, stride_w, width, out_w)
                     first_w = w_lo * stride_w + j * dilation_w - left   # the first column read
-                    phase, first_m = first_w % stride_w, first_w // stride_w
+                    phase, first_m = first_w % phase_count, first_w // phase_count
                     for oh in range(out_h):
                         out = uint64((row * out_h + oh) * out_w)
                         inside = out + uint64(w_lo)
@@ -87,7 +94,7 @@ def _window_walk(images, cols, first, count, geometry, to_columns, phases):
                         if not to_columns:
                             if h_lo <= oh < h_hi:
                                 for t in range(zero, uint64(w_hi - w_lo)):
-                                    pixels[start + t] += columns[inside + t]
+                                    pixels[start + t * step] += columns[inside + t]
                         elif oh < h_lo or oh >= h_hi:
                             for t in range(zero, uint64(out_w)):
                                 columns[out + t] = 0
@@ -95,47 +102,35 @@ def _window_walk(images, cols, first, count, geometry, to_columns, phases):
                             for t in range(zero, uint64(w_lo)):
                                 columns[out + t] = 0
                             for t in range(zero, uint64(w_hi - w_lo)):
-                                columns[inside + t] = pixels[start + t]
+                                columns[inside + t] = pixels[start + t * step]
                             for t in range(uint64(w_hi), uint64(out_w)):
                                 columns[out + t] = 0
-            if stride_w > 1 and not to_columns:
-                _merge_columns(phases, plane)
+            if split and not to_columns:
+                _phase_walk(plane, phases, False)
 
 
 @njit(nogil=True, cache=True)
-def _split_columns(plane, phases):
-    """phases[q, h, m] = plane[h, m * s + q] with s = phases.shape[0] (plane (H, W))."""
-    stride, (height, width) = phases.shape[0], plane.shape
-    if stride == 2:   # a constant stride: LLVM vectorizes the pair of reads with shuffles
-        pairs = width // 2
-        for h in range(height):
-            for m in range(pairs):
-                phases[0, h, m] = plane[h, 2 * m]
-                phases[1, h, m] = plane[h, 2 * m + 1]
-            if width % 2:
-                phases[0, h, pairs] = plane[h, width - 1]
-    else:
-        for h in range(height):
-            for w in range(width):
-                phases[w % stride, h, w // stride] = plane[h, w]
+def _phase_walk(plane, phases, to_phases):
+    """Visit every column w of plane (H, W) and its place m = w // 2 in phase w % 2.
 
-
-@njit(nogil=True, cache=True)
-def _merge_columns(phases, plane):
-    """plane[h, m * s + q] += phases[q, h, m]: the adjoint of _split_columns."""
-    stride, (height, width) = phases.shape[0], plane.shape
-    if stride == 2:
-        pairs = width // 2
-        for h in range(height):
-            for m in range(pairs):
+    to_phases=True splits: phases[q, h, m] = plane[h, 2 m + q]. to_phases=False is its
+    adjoint, the merge: plane[h, 2 m + q] += phases[q, h, m]. The stride is the constant 2,
+    so LLVM vectorizes the pair of accesses with shuffles.
+    """
+    height, width = plane.shape
+    pairs = width // 2
+    for h in range(height):
+        for m in range(pairs):
+            if to_phases:
+                phases[0, h, m], phases[1, h, m] = plane[h, 2 * m], plane[h, 2 * m + 1]
+            else:
                 plane[h, 2 * m] += phases[0, h, m]
                 plane[h, 2 * m + 1] += phases[1, h, m]
-            if width % 2:
+        if width % 2:   # the last, even column has no odd partner
+            if to_phases:
+                phases[0, h, pairs] = plane[h, width - 1]
+            else:
                 plane[h, width - 1] += phases[0, h, pairs]
-    else:
-        for h in range(height):
-            for w in range(width):
-                plane[h, w] += phases[w % stride, h, w // stride]
 
 
 @njit(nogil=True, cache=True)
@@ -181,7 +176,7 @@ class _BlockBuffers:
         self.block = -(-count // -(-count // block))   # equal blocks: 16 samples by 3 -> 4 blocks of 4
         self.cols = scratch("conv columns", self.block * self.groups * self.patch * self.pixels, dtype)
         (height, width), stride_w = geometry.in_size, geometry.stride[1]
-        phases = (stride_w, height, -(-width // stride_w)) if stride_w > 1 else (0, 0, 0)
+        phases = (2, height, -(-width // 2)) if stride_w == 2 else (0, 0, 0)
         self.phases = scratch("conv phases", phases, dtype)
 
     def blocks(self, start, stop):
