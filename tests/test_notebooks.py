@@ -1,7 +1,9 @@
 """Every notebook in notebooks/ runs from top to bottom without an error.
 
 Each notebook is executed in a fresh kernel of the current Python, with a temporary folder
-as its working directory so that nothing it writes lands in the repository.
+as its working directory so that nothing it writes lands in the repository. MINICNN_QUICK=1
+is set for the kernel: a notebook that trains shrinks its epochs, data and seeds under it
+(its committed outputs come from the full run, without the variable).
 """
 import json
 import os
@@ -21,6 +23,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient", reason="running notebooks needs nbclient")
     pytest.importorskip("ipykernel", reason="running notebooks needs ipykernel")
     kernel_manager = _kernel_of_this_interpreter(tmp_path / "kernels")
+    monkeypatch.setenv("MINICNN_QUICK", "1")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
 
