@@ -153,6 +153,19 @@ def test_unsavable_objects_raise_before_touching_the_file(tmp_path, obj, error, 
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["checkpoint.npz"]
 
 
+def test_two_entries_stored_under_the_same_name_are_refused(tmp_path):
+    # The int key 0 and the str key "0" would both become the array "w/0": saving both would
+    # silently lose one, and a loaded optimizer state (int keys) would be wrong.
+    path = tmp_path / "checkpoint.npz"
+    save({"x": numpy.ones(3)}, path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="save: two entries would both be stored as 'w/0'"):
+        save({"w": {0: numpy.zeros(2), "0": numpy.ones(2)}}, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["checkpoint.npz"]
+    save({"w": {0: numpy.zeros(2), "1": numpy.ones(2)}}, path)     # distinct names are fine
+    assert list(load(path)["w"]) == [0, "1"]
+
+
 def test_safetensors_holds_only_a_flat_dict_of_arrays(tmp_path):
     with pytest.raises(TypeError, match=r"flat dict of named arrays, but entry 'opt' is a dict; "
                                         r"save nested checkpoints as .npz"):
