@@ -86,6 +86,9 @@ def load(path):
         if metadata.get("format") != FORMAT:
             raise ValueError(f"unknown format {metadata.get('format')!r}, expected {FORMAT!r}")
         return _decode(metadata["tree"], arrays)
+    except RecursionError:
+        raise ValueError(f"load: {path} has damaged minicnn metadata (nested too deeply to "
+                         "read)") from None
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"load: {path} has damaged minicnn metadata ({error})") from error
 
@@ -161,11 +164,44 @@ def _write_npz(file, arrays):
 def _read_npz(path):
     """Every array of the .npz file; a damaged file raises one clear error."""
     try:
+        with zipfile.ZipFile(path) as archive:
+            _check_declared_sizes(archive, os.path.getsize(path))
         with numpy.load(path, allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as error:
         raise ValueError(f"load: {path} is a damaged or truncated .npz file "
                          f"({type(error).__name__}: {error})") from error
+
+
+# Deflate shrinks data at most about 1032-fold, so a deflated member cannot hold more.
+_MOST_EACH_COMPRESSION_EXPANDS = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1032}
+
+
+def _check_declared_sizes(archive, file_size):
+    """Refuse a member whose .npy header declares more bytes than it holds, or which claims
+    to unpack to more than its compressed bytes can: NumPy allocates the declared array
+    before it reads, so a 37 MB file declaring 8 GiB would otherwise end in a MemoryError."""
+    for member in archive.infolist():
+        expansion = _MOST_EACH_COMPRESSION_EXPANDS.get(member.compress_type)
+        if expansion is None:
+            raise ValueError(f"member {member.filename!r} uses zip compression method "
+                             f"{member.compress_type}; .npz files are stored or deflated")
+        if (member.compress_size > file_size
+                or member.file_size > member.compress_size * expansion):
+            raise ValueError(f"member {member.filename!r} claims {member.file_size} bytes "
+                             f"from {member.compress_size} compressed bytes in a file of "
+                             f"{file_size} bytes")
+        with archive.open(member) as stream:
+            version = numpy.lib.format.read_magic(stream)
+            read_header = (numpy.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else numpy.lib.format.read_array_header_2_0)
+            shape, _, dtype = read_header(stream)
+            held = member.file_size - stream.tell()
+        declared = math.prod(shape) * dtype.itemsize
+        if not dtype.hasobject and declared != held:     # object arrays: numpy refuses them
+            raise ValueError(f"member {member.filename!r} declares an array of shape "
+                             f"{shape} and dtype {dtype} ({declared} bytes) but holds "
+                             f"{held} bytes")
 
 
 # --- safetensors ------------------------------------------------------------------------------
@@ -213,10 +249,12 @@ def _decode_safetensors(data, path):
         header = json.loads(data[8:8 + header_length].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise damaged(f"the header is not JSON ({error})") from error
+    except RecursionError:
+        raise damaged("the header's JSON is nested too deeply to read") from None
     if not isinstance(header, dict):
         raise damaged("the header is not a JSON object")
     buffer = memoryview(data)[8 + header_length:]
-    result = {}
+    result, spans = {}, []
     for name, entry in header.items():
         if name == "__metadata__":
             continue
@@ -238,10 +276,23 @@ def _decode_safetensors(data, path):
         if not begin <= end <= len(buffer) or end - begin != size:
             raise damaged(f"entry {name!r} ({dtype_name}, shape {shape}) needs {size} bytes but "
                           f"data_offsets are [{begin}, {end}] in a data part of {len(buffer)} bytes")
+        spans.append((begin, end, name))
         array = numpy.frombuffer(buffer[begin:end], dtype=stored).reshape(shape)
         if dtype_name == "BF16":
             array = (array.astype(numpy.uint32) << 16).view(numpy.float32)
         result[name] = Tensor(array.astype(dtype))   # a native-order, writable copy
+    # The format requires the entries to tile the data part exactly: an overlap would make
+    # two arrays share bytes, and a hole could hide other content (a polyglot file).
+    covered = 0
+    for begin, end, name in sorted(spans):
+        if begin != covered:
+            raise damaged(f"entry {name!r} starts at byte {begin}, but the entries before it "
+                          f"end at byte {covered}: " + ("they overlap" if begin < covered
+                                                         else "a hole lies between"))
+        covered = end
+    if covered != len(buffer):
+        raise damaged(f"the entries end at byte {covered} of a data part of {len(buffer)} "
+                      "bytes: a hole lies at the end")
     return result
 
 
