@@ -22,9 +22,12 @@ Why no pickle: unpickling a file runs any code its author put in it, so a downlo
 checkpoint could take over the machine. Both formats here contain only data;
 numpy.load is always called with allow_pickle=False.
 
-Files are written atomically: into a temporary file in the same directory, flushed and
-fsync-ed to disk, then renamed over the target with os.replace. A crash or an error halfway
-leaves the old file as it was, never a half-written one.
+Files are written atomically: into a temporary file `.NAME.XXXXXXXX.tmp` in the same
+directory, flushed and fsync-ed to disk, then renamed over the target with os.replace. A
+crash or an error halfway leaves the old file as it was, never a half-written one. The
+temporary is locked while it is written (POSIX `flock`, which the system releases when its
+process dies), so the next save of the same name can tell the temporaries of a killed save
+(unlocked) from those another process is still writing (locked), and delete only the first.
 """
 import contextlib
 import json
@@ -33,6 +36,11 @@ import os
 import stat
 import tempfile
 import zipfile
+
+try:
+    import fcntl
+except ImportError:      # not POSIX: no locks, so no cleaning of orphaned temporaries either
+    fcntl = None
 
 import numpy
 
@@ -53,13 +61,13 @@ def save(obj, path):
     # Encode everything before the file is touched, so a bad object changes nothing on disk.
     if _is_safetensors(path):
         payload = _encode_safetensors(obj)
-        _write_atomically(path, lambda file: file.write(payload))
+        write_atomically(path, lambda file: file.write(payload))
     else:
         arrays = {}
         tree = _encode(obj, "", arrays)
         metadata = json.dumps({"format": FORMAT, "tree": tree}).encode("utf-8")
         arrays[METADATA_KEY] = numpy.frombuffer(metadata, dtype=numpy.uint8)
-        _write_atomically(path, lambda file: _write_npz(file, arrays))
+        write_atomically(path, lambda file: _write_npz(file, arrays))
 
 
 def load(path):
@@ -297,13 +305,19 @@ def _decode_safetensors(data, path):
 
 
 # --- atomic writes ------------------------------------------------------------------------------
-def _write_atomically(path, write):
-    """Run write(file) on a temporary file beside `path`, fsync it, then rename it over `path`."""
+def write_atomically(path, write):
+    """Run write(file) on a locked temporary file beside `path` (opened "wb"), fsync it, then
+    rename it over `path`; first delete the unlocked temporaries a killed save left there."""
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"save: cannot write {path}: the directory {directory} does not exist")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
-                                             suffix=".tmp", dir=directory)
+    prefix = f".{os.path.basename(path)}."
+    _remove_orphaned_temporaries(directory, prefix)
+    descriptor, temporary = _locked_temporary(directory, prefix)
+    # The lock belongs to the open file, not to one descriptor: this duplicate holds it after
+    # the file object is closed, until the temporary has its final name.
+    lock = os.dup(descriptor) if fcntl else None
     try:
         with os.fdopen(descriptor, "wb") as file:
             write(file)
@@ -317,7 +331,48 @@ def _write_atomically(path, write):
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
     _fsync_directory(directory)
+
+
+def _locked_temporary(directory, prefix):
+    """(descriptor, path) of a new file `prefix + XXXXXXXX.tmp`, locked where locks exist."""
+    while True:
+        descriptor, temporary = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
+        if fcntl is None:
+            return descriptor, temporary
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        # In the instant before the lock, another save may have taken the file for an
+        # orphan and deleted it; then make another.
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(descriptor), os.stat(temporary)):
+                return descriptor, temporary
+        os.close(descriptor)
+
+
+def _remove_orphaned_temporaries(directory, prefix):
+    """Delete the files `prefix + *.tmp` that no process holds locked: a save was killed
+    while writing them."""
+    if fcntl is None:
+        return
+    for name in os.listdir(directory):
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        candidate = os.path.join(directory, name)
+        try:
+            descriptor = os.open(candidate, os.O_RDONLY)
+        except OSError:          # already gone, or not ours to read
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(candidate)
+        except BlockingIOError:  # locked: another process is writing it
+            pass
+        finally:
+            os.close(descriptor)
 
 
 def _fsync_directory(directory):

@@ -4,6 +4,8 @@ import json
 import math
 import os
 import re
+import subprocess
+import sys
 import tracemalloc
 import zipfile
 
@@ -376,3 +378,57 @@ def test_deeply_nested_json_names_the_file(tmp_path):
     with pytest.raises(ValueError, match=rf"load: {re.escape(str(path))} has damaged minicnn "
                                          r"metadata \(nested too deeply to read\)"):
         load(path)
+
+
+WRITE_AND_WAIT = """
+import sys
+from minicnn.serialization import write_atomically
+
+def write(file):
+    file.write(bytes(1 << 20))
+    file.flush()
+    print("writing", flush=True)
+    sys.stdin.readline()           # never answered: the parent kills this process
+write_atomically(sys.argv[1], write)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="temporaries are locked with POSIX flock")
+def test_a_killed_save_leaves_the_old_file_and_the_next_save_removes_its_temporary(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    save({"x": numpy.ones(3)}, path)
+    writer = subprocess.Popen([sys.executable, "-c", WRITE_AND_WAIT, str(path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        assert writer.stdout.readline() == "writing\n"
+        temporaries = [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+        assert len(temporaries) == 1 and temporaries[0].startswith(".checkpoint.npz.")
+        save({"x": numpy.full(3, 2.0)}, path)           # another process is writing that one
+        assert temporaries[0] in os.listdir(tmp_path)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert temporaries[0] in os.listdir(tmp_path)       # the orphan of a killed save
+    assert load(path)["x"].tolist() == [2, 2, 2]
+    save({"x": numpy.full(3, 3.0)}, path)
+    assert os.listdir(tmp_path) == ["checkpoint.npz"] and load(path)["x"].tolist() == [3, 3, 3]
+
+
+def test_a_temporary_deleted_before_it_was_locked_is_made_again(tmp_path, monkeypatch):
+    # Between mkstemp and the lock, another process's save may take the new file for an
+    # orphan; the writer must notice and not write into a file that no longer has a name.
+    made = []
+
+    def mkstemp_that_loses_its_first_file(**options):
+        descriptor, name = original(**options)
+        made.append(name)
+        if len(made) == 1:
+            os.remove(name)
+        return descriptor, name
+
+    original = serialization.tempfile.mkstemp
+    monkeypatch.setattr(serialization.tempfile, "mkstemp", mkstemp_that_loses_its_first_file)
+    save({"x": numpy.ones(3)}, tmp_path / "x.npz")
+    assert len(made) == 2 and os.listdir(tmp_path) == ["x.npz"]
+    assert load(tmp_path / "x.npz")["x"].tolist() == [1, 1, 1]
