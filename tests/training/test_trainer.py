@@ -76,6 +76,13 @@ def test_resume_continues_bit_for_bit(tmp_path):
         assert resumed.history[key] == straight.history[key]
 
 
+def test_fit_again_continues_after_the_epochs_done(tmp_path):
+    trainer = make_trainer(tmp_path)
+    trainer.fit(epochs=2)
+    assert trainer.fit(epochs=3)["epoch"] == [1, 2, 3]
+    assert trainer.fit(epochs=3)["epoch"] == [1, 2, 3]        # nothing left to do
+
+
 def test_resume_without_checkpoint(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint at .*checkpoint.npz"):
         make_trainer(tmp_path).fit(epochs=1, resume=True)
