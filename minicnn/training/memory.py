@@ -99,6 +99,7 @@ def warn_if_step_too_large(model, loss_fn, loader, device):
     dataset, batch_size = getattr(loader, "dataset", None), getattr(loader, "batch_size", None)
     if str(device) != "cpu" or dataset is None or not batch_size or len(dataset) < PROBE_SIZES[1]:
         return
+    batch_size = min(batch_size, len(dataset))
     available = available_memory()
     if available is None:
         return

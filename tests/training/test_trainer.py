@@ -170,6 +170,11 @@ def test_a_batch_too_large_for_memory_is_warned_about_before_the_first_step(tmp_
                                             r"about \d+\.\d KiB .* but only \d+\.\d KiB of "
                                             r"memory is available: the system may kill the "):
         trainer.fit(epochs=1)
+    trainer = make_trainer(tmp_path / "whole")
+    trainer.train_loader = DataLoader(blobs(), batch_size=10 ** 6)   # one batch of all 96
+    monkeypatch.setattr(memory, "available_memory", lambda: 1)
+    with pytest.warns(RuntimeWarning, match=r"on a batch of 96 needs"):
+        trainer.fit(epochs=1)
     monkeypatch.setattr(memory, "available_memory", lambda: 4 * needed)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
