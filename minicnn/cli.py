@@ -7,10 +7,13 @@
 
 A run directory holds config.json (what was trained on what, with which seed), model.npz,
 checkpoint.npz, metrics.json and curves.png; evaluate and predict rebuild everything from it.
+train never replaces a run by accident: see TRAIN_RULES (printed by minicnn train --help).
 """
 import argparse
 import json
+import math
 import os
+import shutil
 import sys
 
 import numpy
@@ -19,7 +22,7 @@ from . import manual_seed, no_grad, optim, tensor
 from .data import DataLoader, Subset, get_dataset, transforms
 from .data.datasets import DATASETS
 from .models import MODELS, get_model
-from .serialization import load
+from .serialization import load, write_atomically
 from .training import Trainer, TrainingDiverged, confusion_matrix, format_confusion_matrix
 from .training.metrics import accuracy
 
@@ -33,19 +36,36 @@ OPTIMIZERS = {
 DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
             "patience": None, "augment": True}
+# What --resume may change. The other options define what is trained on what, so the
+# checkpoint would no longer match them; --epochs and --lr re-plan the cosine schedule.
+CHANGEABLE_ON_RESUME = ("epochs", "lr", "patience", "device", "root")
+
+TRAIN_RULES = """\
+a run directory is never replaced by accident:
+  an existing, non-empty run directory is refused unless --resume continues the run in it or
+  --overwrite deletes it first (only a minicnn run: a folder without config.json is refused).
+  --resume continues the same run, bit for bit, with its saved options. Only --epochs, --lr,
+  --patience, --device and --root may change; --epochs and --lr re-plan the cosine schedule:
+  the remaining epochs get the learning rates of a cosine from --lr over --epochs, as if the
+  run had been planned so from the start. config.json records the new values and, under
+  "resumed", each resume's epoch and changes; metrics.json records every epoch's lr.
+"""
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="minicnn", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a model and write a run directory")
+    train = commands.add_parser("train", help="train a model and write a run directory",
+                                epilog=TRAIN_RULES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     # Defaults are None here so that --resume can tell given options from the saved config.
     train.add_argument("--model", choices=sorted(MODELS), help="default: lenet5")
     train.add_argument("--dataset", choices=list(DATASETS), help="default: mnist5k")
     train.add_argument("--epochs", type=int, help="default: 30")
     train.add_argument("--batch-size", type=int, help="default: 64")
-    train.add_argument("--lr", type=float, help="learning rate (default: 2e-3)")
+    train.add_argument("--lr", type=float,
+                       help="learning rate at the start of the cosine schedule (default: 2e-3)")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS), help="default: adam")
     train.add_argument("--device", help="cpu or cuda (default: cpu)")
     train.add_argument("--seed", type=int, help="seed of weights and shuffling (default: 0)")
@@ -56,8 +76,13 @@ def build_parser():
                             "(default: on)")
     train.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
     train.add_argument("--out", default="runs", help="parent of the run directory (default: runs)")
-    train.add_argument("--name", help="run directory name (default: MODEL-DATASET)")
-    train.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
+    train.add_argument("--name", help="run directory name, a folder inside --out "
+                                      "(default: MODEL-DATASET)")
+    existing = train.add_mutually_exclusive_group()
+    existing.add_argument("--resume", action="store_true",
+                          help="continue the run from its checkpoint (see below)")
+    existing.add_argument("--overwrite", action="store_true",
+                          help="delete an existing run of this name and train it anew")
     train.add_argument("--quiet", action="store_true", help="print nothing while training")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a run")
@@ -107,21 +132,105 @@ def read_config(run_dir):
 
 
 def load_trained_model(run_dir, config):
+    path = os.path.join(run_dir, "model.npz")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{run_dir} has no model.npz: its training has not finished "
+                                "(continue it with: minicnn train --resume and its --name)")
     model = build_model(config, config["image_shape"], len(config["class_names"]))
-    model.load_state_dict(load(os.path.join(run_dir, "model.npz")))
+    model.load_state_dict(load(path))
     model.eval()
     return model
 
 
+# --- what train may do to a run directory -----------------------------------------------
+def check_options(args):
+    """Refuse values that cannot work before anything is read or written."""
+    for key in ("epochs", "batch_size", "limit", "patience"):
+        value = getattr(args, key)
+        if value is not None and value <= 0:
+            raise ValueError(f"--{key.replace('_', '-')} must be a positive integer, got {value}")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise ValueError(f"--lr must be a positive number, got {args.lr}")
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    existing = os.path.abspath(args.out)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(f"--out {args.out}: {existing} is a file, not a directory")
+    if args.name is not None:
+        inside = os.path.normpath(args.name)
+        if os.path.isabs(args.name) or inside in (".", "..") or inside.startswith(".." + os.sep):
+            raise ValueError(f"--name {args.name!r} must name a folder inside --out "
+                             f"{args.out}, such as --name lenet5-run2")
+
+
+def check_new_run(run_dir, overwrite):
+    """A new run needs an empty (or no) directory; --overwrite may replace an earlier run."""
+    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+        raise ValueError(f"{run_dir} is a file, not a run directory; choose another --name")
+    if not os.path.isdir(run_dir) or not os.listdir(run_dir):
+        return
+    if not os.path.exists(os.path.join(run_dir, "config.json")):
+        raise ValueError(f"{run_dir} is not empty and holds no minicnn run (no config.json); "
+                         "choose another --name")
+    if not overwrite:
+        raise ValueError(f"{run_dir} already holds a run; continue it with --resume, replace "
+                         "it with --overwrite, or choose another --name")
+
+
+def resumed_config(run_dir, given):
+    """(the saved configuration updated with the options given now, {option: [saved, new]});
+    refuses the options that cannot change."""
+    saved = {**DEFAULTS, **read_config(run_dir)}
+    changed = {key: [saved[key], value] for key, value in given.items() if value != saved[key]}
+    fixed = [f"--{key.replace('_', '-')} {new} (the run has {old})"
+             for key, (old, new) in changed.items() if key not in CHANGEABLE_ON_RESUME]
+    if fixed:
+        raise ValueError(f"--resume continues {run_dir} as it was configured, so these options "
+                         f"cannot change: {', '.join(fixed)}; train a new run with another "
+                         "--name, or replace this one with --overwrite")
+    return {**saved, **given}, changed
+
+
+def continue_run(trainer, scheduler, config, run_dir, changed):
+    """Load the run's checkpoint, re-plan the schedule for the current --epochs and --lr and
+    record the resume in `config`; returns the number of epochs already done."""
+    if os.path.exists(trainer.path("checkpoint.npz")):
+        done = trainer.resume()
+    else:                  # stopped in its first epoch: starting again computes the same run
+        done = 0
+    if config["epochs"] < done:
+        raise ValueError(f"--epochs {config['epochs']}: {run_dir} has already trained {done} "
+                         f"epochs; give --epochs {done} or more")
+    # The cosine from --lr over --epochs, at the epoch where the run stands: unchanged
+    # options give the very learning rate the checkpoint holds.
+    scheduler.T_max = config["epochs"]
+    scheduler.base_lrs = [config["lr"]] * len(scheduler.optimizer.param_groups)
+    for group in scheduler.optimizer.param_groups:
+        group["initial_lr"] = config["lr"]
+    scheduler.last_epoch -= 1         # step() advances one epoch: this recomputes the current one
+    scheduler.step()
+    config["resumed"] = config.get("resumed", []) + [{"after_epoch": done, "changed": changed}]
+    return done
+
+
+def write_config(run_dir, config):
+    text = json.dumps(config, indent=1).encode("utf-8")
+    write_atomically(os.path.join(run_dir, "config.json"), lambda file: file.write(text))
+
+
 # --- commands -------------------------------------------------------------------------------
 def train_command(args):
+    check_options(args)
     run_dir = os.path.join(args.out, args.name or
                            f"{args.model or DEFAULTS['model']}-{args.dataset or DEFAULTS['dataset']}")
     given = {key: getattr(args, key) for key in DEFAULTS if getattr(args, key) is not None}
-    config = {**DEFAULTS, **(read_config(run_dir) if args.resume else {}), **given}
-    for key in ("epochs", "batch_size"):
-        if config[key] <= 0:
-            raise ValueError(f"--{key.replace('_', '-')} must be positive, got {config[key]}")
+    if args.resume:
+        config, changed = resumed_config(run_dir, given)
+    else:
+        check_new_run(run_dir, args.overwrite)
+        config = {**DEFAULTS, **given}
 
     train_data, test_data = load_split(config, True), load_split(config, False)
     config["image_shape"] = list(train_data[0][0].shape)
@@ -131,16 +240,24 @@ def train_command(args):
     model = build_model(config, config["image_shape"], len(config["class_names"]))
     optimizer = OPTIMIZERS[config["optimizer"]](model.parameters(), config["lr"])
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config["epochs"])
-    os.makedirs(run_dir, exist_ok=True)
-    with open(os.path.join(run_dir, "config.json"), "w") as f:
-        json.dump(config, f, indent=1)
-
     trainer = Trainer(model, optimizer,
                       DataLoader(train_data, batch_size=config["batch_size"], shuffle=True),
                       DataLoader(test_data, batch_size=256), scheduler, out_dir=run_dir,
                       patience=config["patience"], quiet=args.quiet,
                       class_names=config["class_names"])
-    trainer.fit(config["epochs"], resume=args.resume)
+    if args.resume:
+        done = continue_run(trainer, scheduler, config, run_dir, changed)
+        if not args.quiet:
+            print(f"resuming {run_dir} after epoch {done} of {config['epochs']}"
+                  + "".join(f", --{key.replace('_', '-')} {old} -> {new}"
+                            for key, (old, new) in changed.items()), flush=True)
+
+    # Everything is checked: only now is the run directory changed.
+    if args.overwrite and os.path.isdir(run_dir):
+        shutil.rmtree(run_dir)
+    os.makedirs(run_dir, exist_ok=True)
+    write_config(run_dir, config)
+    trainer.fit(config["epochs"])
     with open(os.path.join(run_dir, "metrics.json")) as f:
         final = json.load(f)["final"]
     print(f"test accuracy {100 * final['val_accuracy']:.2f}%  ->  {run_dir}")
@@ -202,7 +319,7 @@ def main(argv=None):
                "predict": predict_command}[args.command]
     try:
         command(args)
-    except (ValueError, RuntimeError, FileNotFoundError, ModuleNotFoundError) as error:
+    except (ValueError, RuntimeError, OSError, ModuleNotFoundError) as error:
         parser.exit(2, f"minicnn {args.command}: error: {error}\n")
     except TrainingDiverged as error:
         parser.exit(1, f"minicnn {args.command}: {error}\n")

@@ -22,9 +22,12 @@ Why no pickle: unpickling a file runs any code its author put in it, so a downlo
 checkpoint could take over the machine. Both formats here contain only data;
 numpy.load is always called with allow_pickle=False.
 
-Files are written atomically: into a temporary file in the same directory, flushed and
-fsync-ed to disk, then renamed over the target with os.replace. A crash or an error halfway
-leaves the old file as it was, never a half-written one.
+Files are written atomically: into a temporary file `.NAME.XXXXXXXX.tmp` in the same
+directory, flushed and fsync-ed to disk, then renamed over the target with os.replace. A
+crash or an error halfway leaves the old file as it was, never a half-written one. The
+temporary is locked while it is written (POSIX `flock`, which the system releases when its
+process dies), so the next save of the same name can tell the temporaries of a killed save
+(unlocked) from those another process is still writing (locked), and delete only the first.
 """
 import contextlib
 import json
@@ -33,6 +36,11 @@ import os
 import stat
 import tempfile
 import zipfile
+
+try:
+    import fcntl
+except ImportError:      # not POSIX: no locks, so no cleaning of orphaned temporaries either
+    fcntl = None
 
 import numpy
 
@@ -53,13 +61,13 @@ def save(obj, path):
     # Encode everything before the file is touched, so a bad object changes nothing on disk.
     if _is_safetensors(path):
         payload = _encode_safetensors(obj)
-        _write_atomically(path, lambda file: file.write(payload))
+        write_atomically(path, lambda file: file.write(payload))
     else:
         arrays = {}
         tree = _encode(obj, "", arrays)
         metadata = json.dumps({"format": FORMAT, "tree": tree}).encode("utf-8")
         arrays[METADATA_KEY] = numpy.frombuffer(metadata, dtype=numpy.uint8)
-        _write_atomically(path, lambda file: _write_npz(file, arrays))
+        write_atomically(path, lambda file: _write_npz(file, arrays))
 
 
 def load(path):
@@ -86,6 +94,9 @@ def load(path):
         if metadata.get("format") != FORMAT:
             raise ValueError(f"unknown format {metadata.get('format')!r}, expected {FORMAT!r}")
         return _decode(metadata["tree"], arrays)
+    except RecursionError:
+        raise ValueError(f"load: {path} has damaged minicnn metadata (nested too deeply to "
+                         "read)") from None
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"load: {path} has damaged minicnn metadata ({error})") from error
 
@@ -161,11 +172,44 @@ def _write_npz(file, arrays):
 def _read_npz(path):
     """Every array of the .npz file; a damaged file raises one clear error."""
     try:
+        with zipfile.ZipFile(path) as archive:
+            _check_declared_sizes(archive, os.path.getsize(path))
         with numpy.load(path, allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as error:
         raise ValueError(f"load: {path} is a damaged or truncated .npz file "
                          f"({type(error).__name__}: {error})") from error
+
+
+# Deflate shrinks data at most about 1032-fold, so a deflated member cannot hold more.
+_MOST_EACH_COMPRESSION_EXPANDS = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1032}
+
+
+def _check_declared_sizes(archive, file_size):
+    """Refuse a member whose .npy header declares more bytes than it holds, or which claims
+    to unpack to more than its compressed bytes can: NumPy allocates the declared array
+    before it reads, so a 37 MB file declaring 8 GiB would otherwise end in a MemoryError."""
+    for member in archive.infolist():
+        expansion = _MOST_EACH_COMPRESSION_EXPANDS.get(member.compress_type)
+        if expansion is None:
+            raise ValueError(f"member {member.filename!r} uses zip compression method "
+                             f"{member.compress_type}; .npz files are stored or deflated")
+        if (member.compress_size > file_size
+                or member.file_size > member.compress_size * expansion):
+            raise ValueError(f"member {member.filename!r} claims {member.file_size} bytes "
+                             f"from {member.compress_size} compressed bytes in a file of "
+                             f"{file_size} bytes")
+        with archive.open(member) as stream:
+            version = numpy.lib.format.read_magic(stream)
+            read_header = (numpy.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else numpy.lib.format.read_array_header_2_0)
+            shape, _, dtype = read_header(stream)
+            held = member.file_size - stream.tell()
+        declared = math.prod(shape) * dtype.itemsize
+        if not dtype.hasobject and declared != held:     # object arrays: numpy refuses them
+            raise ValueError(f"member {member.filename!r} declares an array of shape "
+                             f"{shape} and dtype {dtype} ({declared} bytes) but holds "
+                             f"{held} bytes")
 
 
 # --- safetensors ------------------------------------------------------------------------------
@@ -213,10 +257,12 @@ def _decode_safetensors(data, path):
         header = json.loads(data[8:8 + header_length].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise damaged(f"the header is not JSON ({error})") from error
+    except RecursionError:
+        raise damaged("the header's JSON is nested too deeply to read") from None
     if not isinstance(header, dict):
         raise damaged("the header is not a JSON object")
     buffer = memoryview(data)[8 + header_length:]
-    result = {}
+    result, spans = {}, []
     for name, entry in header.items():
         if name == "__metadata__":
             continue
@@ -238,21 +284,40 @@ def _decode_safetensors(data, path):
         if not begin <= end <= len(buffer) or end - begin != size:
             raise damaged(f"entry {name!r} ({dtype_name}, shape {shape}) needs {size} bytes but "
                           f"data_offsets are [{begin}, {end}] in a data part of {len(buffer)} bytes")
+        spans.append((begin, end, name))
         array = numpy.frombuffer(buffer[begin:end], dtype=stored).reshape(shape)
         if dtype_name == "BF16":
             array = (array.astype(numpy.uint32) << 16).view(numpy.float32)
         result[name] = Tensor(array.astype(dtype))   # a native-order, writable copy
+    # The format requires the entries to tile the data part exactly: an overlap would make
+    # two arrays share bytes, and a hole could hide other content (a polyglot file).
+    covered = 0
+    for begin, end, name in sorted(spans):
+        if begin != covered:
+            raise damaged(f"entry {name!r} starts at byte {begin}, but the entries before it "
+                          f"end at byte {covered}: " + ("they overlap" if begin < covered
+                                                         else "a hole lies between"))
+        covered = end
+    if covered != len(buffer):
+        raise damaged(f"the entries end at byte {covered} of a data part of {len(buffer)} "
+                      "bytes: a hole lies at the end")
     return result
 
 
 # --- atomic writes ------------------------------------------------------------------------------
-def _write_atomically(path, write):
-    """Run write(file) on a temporary file beside `path`, fsync it, then rename it over `path`."""
+def write_atomically(path, write):
+    """Run write(file) on a locked temporary file beside `path` (opened "wb"), fsync it, then
+    rename it over `path`; first delete the unlocked temporaries a killed save left there."""
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"save: cannot write {path}: the directory {directory} does not exist")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
-                                             suffix=".tmp", dir=directory)
+    prefix = f".{os.path.basename(path)}."
+    _remove_orphaned_temporaries(directory, prefix)
+    descriptor, temporary = _locked_temporary(directory, prefix)
+    # The lock belongs to the open file, not to one descriptor: this duplicate holds it after
+    # the file object is closed, until the temporary has its final name.
+    lock = os.dup(descriptor) if fcntl else None
     try:
         with os.fdopen(descriptor, "wb") as file:
             write(file)
@@ -266,7 +331,48 @@ def _write_atomically(path, write):
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
     _fsync_directory(directory)
+
+
+def _locked_temporary(directory, prefix):
+    """(descriptor, path) of a new file `prefix + XXXXXXXX.tmp`, locked where locks exist."""
+    while True:
+        descriptor, temporary = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
+        if fcntl is None:
+            return descriptor, temporary
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        # In the instant before the lock, another save may have taken the file for an
+        # orphan and deleted it; then make another.
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(descriptor), os.stat(temporary)):
+                return descriptor, temporary
+        os.close(descriptor)
+
+
+def _remove_orphaned_temporaries(directory, prefix):
+    """Delete the files `prefix + *.tmp` that no process holds locked: a save was killed
+    while writing them."""
+    if fcntl is None:
+        return
+    for name in os.listdir(directory):
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        candidate = os.path.join(directory, name)
+        try:
+            descriptor = os.open(candidate, os.O_RDONLY)
+        except OSError:          # already gone, or not ours to read
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(candidate)
+        except BlockingIOError:  # locked: another process is writing it
+            pass
+        finally:
+            os.close(descriptor)
 
 
 def _fsync_directory(directory):

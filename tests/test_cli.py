@@ -1,12 +1,15 @@
 """The `minicnn` command (minicnn/cli.py): train, evaluate, predict and their errors."""
 import json
+import math
 import os
+import shutil
 import time
 
 import numpy
 import pytest
 
 from minicnn.cli import main
+from minicnn.serialization import load
 
 pytest.importorskip("mlxtend")
 
@@ -84,7 +87,178 @@ def test_errors_name_the_problem(tmp_path, capsys):
     assert exit_info.value.code == 2 and "has no config.json" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--epochs", "0", "--out", str(tmp_path)])
-    assert "--epochs must be positive, got 0" in capsys.readouterr().err
+    assert "--epochs must be a positive integer, got 0" in capsys.readouterr().err
+
+
+# --- run directories are never destroyed by accident -----------------------------------------
+QUICK = ["--model", "mlp", "--limit", "32", "--batch-size", "16", "--quiet"]
+
+
+def train(out, *options, name="r"):
+    main(["train", *QUICK, "--out", str(out), "--name", name, *options])
+
+
+def refused(capsys, *argv):
+    """The one-line error with which `minicnn train ...argv` exits 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", *argv])
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2 and error.count("\n") == 1, error
+    return error
+
+
+def files(directory):
+    return {name: (directory / name).read_bytes() for name in sorted(os.listdir(directory))}
+
+
+def saved(run, name):
+    with open(run / name) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """An MLP run of 2 epochs at lr 0.01 (cosine: 0.01, then 0.005); tests copy it."""
+    out = tmp_path_factory.mktemp("finished")
+    train(out, "--epochs", "2", "--lr", "0.01")
+    return out / "r"
+
+
+@pytest.fixture
+def run(finished_run, tmp_path):
+    shutil.copytree(finished_run, tmp_path / "r")
+    return tmp_path / "r"
+
+
+def test_an_existing_run_is_kept_unless_resume_or_overwrite(run, capsys):
+    before = files(run)
+    error = refused(capsys, *QUICK, "--out", str(run.parent), "--name", "r", "--epochs", "1")
+    assert f"{run} already holds a run; continue it with --resume, replace it with " \
+           "--overwrite, or choose another --name" in error
+    assert files(run) == before
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--resume", "--overwrite"])
+    assert exit_info.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+    train(run.parent, "--epochs", "1", "--seed", "1", "--overwrite")
+    assert saved(run, "config.json")["seed"] == 1 and saved(run, "config.json")["epochs"] == 1
+    assert saved(run, "metrics.json")["history"]["epoch"] == [1]
+
+    notes = run.parent / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("mine")
+    error = refused(capsys, *QUICK, "--out", str(run.parent), "--name", "notes", "--overwrite")
+    assert "is not empty and holds no minicnn run (no config.json)" in error
+    assert (notes / "todo.txt").read_text() == "mine"
+
+
+def test_a_refused_resume_changes_nothing_and_names_the_options(run, capsys):
+    before = files(run)
+    error = refused(capsys, "--out", str(run.parent), "--name", "r", "--resume", "--quiet",
+                    "--model", "lenet5", "--batch-size", "8", "--epochs", "3", "--lr", "0.5")
+    assert ("--resume continues " + str(run) + " as it was configured, so these options cannot "
+            "change: --model lenet5 (the run has mlp), --batch-size 8 (the run has 16); ") in error
+    error = refused(capsys, *QUICK, "--out", str(run.parent), "--name", "r", "--resume",
+                    "--epochs", "1")
+    assert f"--epochs 1: {run} has already trained 2 epochs; give --epochs 2 or more" in error
+    assert files(run) == before
+    error = refused(capsys, *QUICK, "--out", str(run.parent), "--name", "none", "--resume")
+    assert "is not a run directory: it has no config.json" in error
+
+
+def test_resume_extends_the_cosine_and_changes_lr_and_says_so(run):
+    # Re-planned as a cosine from 0.02 over 4 epochs: epoch 3 gets 0.02 (1 + cos(pi 2/4)) / 2.
+    # (The old schedule had ended at epoch 2, so epoch 3 used to train at lr 0.)
+    train(run.parent, "--resume", "--epochs", "4", "--lr", "0.02")
+    history = saved(run, "metrics.json")["history"]
+    expected = [0.01, 0.005] + [0.02 * (1 + math.cos(math.pi * t / 4)) / 2 for t in (2, 3)]
+    assert history["epoch"] == [1, 2, 3, 4]
+    assert history["lr"] == pytest.approx(expected, rel=1e-12)
+    config = saved(run, "config.json")
+    assert config["epochs"] == 4 and config["lr"] == 0.02
+    assert config["resumed"] == [{"after_epoch": 2, "changed": {"epochs": [2, 4],
+                                                                "lr": [0.01, 0.02]}}]
+
+
+def test_an_interrupted_run_resumed_twice_equals_the_uninterrupted_one(tmp_path, capsys,
+                                                                        monkeypatch):
+    train(tmp_path, "--epochs", "3", name="straight")
+
+    from minicnn.training import Trainer
+    epoch_of_training, should_stop_early = Trainer.train_epoch, Trainer.should_stop_early
+
+    def interrupted_in_epoch_1(self, epoch):
+        raise KeyboardInterrupt
+
+    def interrupted_after_epoch_2(self):
+        if self.history["epoch"][-1] == 2:
+            raise KeyboardInterrupt
+        return should_stop_early(self)
+
+    for interruption in ("train_epoch", "should_stop_early", None):
+        monkeypatch.setattr(Trainer, "train_epoch", interrupted_in_epoch_1
+                            if interruption == "train_epoch" else epoch_of_training)
+        monkeypatch.setattr(Trainer, "should_stop_early", interrupted_after_epoch_2
+                            if interruption == "should_stop_early" else should_stop_early)
+        resume = [] if interruption == "train_epoch" else ["--resume"]
+        try:
+            train(tmp_path, "--epochs", "3", *resume)
+        except SystemExit as exit_info:
+            assert exit_info.code == 130 and "--resume" in capsys.readouterr().err
+        if interruption == "train_epoch":      # stopped before its first checkpoint
+            assert sorted(os.listdir(tmp_path / "r")) == ["config.json"]
+            assert "training has not finished" in refused_evaluate(capsys, tmp_path / "r")
+
+    straight, resumed = load(tmp_path / "straight" / "model.npz"), load(tmp_path / "r" / "model.npz")
+    for name in straight:
+        numpy.testing.assert_array_equal(resumed[name].numpy(), straight[name].numpy())
+    assert saved(tmp_path / "r", "metrics.json")["history"]["lr"] == \
+        saved(tmp_path / "straight", "metrics.json")["history"]["lr"]
+    assert [entry["after_epoch"] for entry in saved(tmp_path / "r", "config.json")["resumed"]] \
+        == [0, 2]
+
+
+def refused_evaluate(capsys, run):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(run)])
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--limit", "-5"], "--limit must be a positive integer, got -5"),
+    (["--limit", "0"], "--limit must be a positive integer, got 0"),
+    (["--patience", "-1"], "--patience must be a positive integer, got -1"),
+    (["--patience", "0"], "--patience must be a positive integer, got 0"),
+    (["--epochs", "-2"], "--epochs must be a positive integer, got -2"),
+    (["--batch-size", "0"], "--batch-size must be a positive integer, got 0"),
+    (["--lr", "0"], "--lr must be a positive number, got 0.0"),
+    (["--lr", "nan"], "--lr must be a positive number, got nan"),
+    (["--lr=-inf"], "--lr must be a positive number, got -inf"),
+    (["--seed", "-1"], "--seed must be a non-negative integer, got -1"),
+    (["--name", "../../x"], "--name '../../x' must name a folder inside --out"),
+    (["--name", "a/../.."], "--name 'a/../..' must name a folder inside --out"),
+    (["--name", "{tmp}/x"], "--name '{tmp}/x' must name a folder inside --out"),
+    (["--name", "."], "--name '.' must name a folder inside --out"),
+])
+def test_impossible_options_exit_2_with_one_line_before_anything_is_written(
+        options, message, tmp_path, capsys):
+    out = tmp_path / "runs"
+    options = [option.format(tmp=tmp_path) for option in options]
+    message = message.format(tmp=tmp_path)
+    error = refused(capsys, "--model", "mlp", "--epochs", "1", "--quiet", "--out", str(out),
+                    *options)
+    assert error == f"minicnn train: error: {message}" + (
+        f" {out}, such as --name lenet5-run2\n" if "--name" in message else "\n")
+    assert not out.exists() and not (tmp_path / "x").exists()
+
+
+def test_out_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "runs").write_text("not a folder")
+    for out in ("runs", "runs/deeper"):
+        error = refused(capsys, "--out", str(tmp_path / out))
+        assert error == (f"minicnn train: error: --out {tmp_path / out}: {tmp_path / 'runs'} "
+                         "is a file, not a directory\n")
 
 
 @pytest.mark.slow

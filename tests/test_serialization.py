@@ -1,8 +1,13 @@
 """minicnn.serialization: pickle-free .npz and .safetensors files, written atomically."""
+import io
 import json
 import math
 import os
 import re
+import subprocess
+import sys
+import tracemalloc
+import zipfile
 
 import numpy
 import pytest
@@ -153,6 +158,19 @@ def test_unsavable_objects_raise_before_touching_the_file(tmp_path, obj, error, 
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["checkpoint.npz"]
 
 
+def test_two_entries_stored_under_the_same_name_are_refused(tmp_path):
+    # The int key 0 and the str key "0" would both become the array "w/0": saving both would
+    # silently lose one, and a loaded optimizer state (int keys) would be wrong.
+    path = tmp_path / "checkpoint.npz"
+    save({"x": numpy.ones(3)}, path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="save: two entries would both be stored as 'w/0'"):
+        save({"w": {0: numpy.zeros(2), "0": numpy.ones(2)}}, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["checkpoint.npz"]
+    save({"w": {0: numpy.zeros(2), "1": numpy.ones(2)}}, path)     # distinct names are fine
+    assert list(load(path)["w"]) == [0, "1"]
+
+
 def test_safetensors_holds_only_a_flat_dict_of_arrays(tmp_path):
     with pytest.raises(TypeError, match=r"flat dict of named arrays, but entry 'opt' is a dict; "
                                         r"save nested checkpoints as .npz"):
@@ -247,3 +265,169 @@ def test_safetensors_entries_must_have_integer_shapes_and_offsets(tmp_path):
 def test_saving_into_a_missing_directory_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"save: cannot write .* the directory .*missing does not exist"):
         save({"x": numpy.ones(1)}, tmp_path / "missing" / "x.npz")
+
+
+def npz_with_member(path, header, data, compress_type=zipfile.ZIP_STORED):
+    """An .npz holding one member 'w.npy' made of the given .npy header and data bytes."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("w.npy"), header + data, compress_type=compress_type)
+
+
+def npy_header(shape, descr="<f8"):
+    stream = io.BytesIO()
+    numpy.lib.format.write_array_header_1_0(stream, {"descr": descr, "fortran_order": False,
+                                                      "shape": shape})
+    return stream.getvalue()
+
+
+def refused_without_allocating(path, message):
+    """load(path) raises the damaged-file error ending in `message`, having allocated less
+    than 1 MiB (tracemalloc sees NumPy's allocations)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"load: {re.escape(str(path))} is a damaged or "
+                                             rf"truncated .npz file .*{message}"):
+            load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 ** 20
+
+
+def test_npz_declaring_arrays_larger_than_the_file_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "huge.npz"
+    cases = [
+        # 80 bytes of data under a header declaring 8 TiB (NumPy would allocate, then fail)
+        (npy_header((2 ** 40,)), bytes(80), zipfile.ZIP_STORED,
+         r"declares an array of shape \(1099511627776,\) and dtype float64 \(8796093022208 "
+         r"bytes\) but holds 80 bytes"),
+        (npy_header((3,)), bytes(80), zipfile.ZIP_STORED, r"\(24 bytes\) but holds 80 bytes"),
+        (npy_header((2 ** 40,)), bytes(80), zipfile.ZIP_DEFLATED, r"but holds 80 bytes"),
+    ]
+    for header, data, compression, message in cases:
+        npz_with_member(path, header, data, compression)
+        refused_without_allocating(path, message)
+
+
+def test_npz_member_claiming_more_than_its_compressed_bytes_is_refused(tmp_path):
+    # The zip's central directory says how large a member unpacks; a stored member cannot
+    # unpack to more than it stores, a deflated one to at most about 1032 times.
+    path = tmp_path / "forged.npz"
+    header = npy_header((2 ** 28,))
+    npz_with_member(path, header, bytes(80))
+    raw = bytearray(path.read_bytes())
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 24:central + 28] = (len(header) + 8 * 2 ** 28).to_bytes(4, "little")
+    path.write_bytes(raw)
+    refused_without_allocating(path, r"member 'w.npy' claims 2147483776 bytes from 208 "
+                                     r"compressed bytes")
+
+
+def test_minicnn_and_numpy_npz_files_pass_the_size_check(tmp_path):
+    arrays = {"a": numpy.arange(12.0).reshape(3, 4), "b": numpy.zeros((0, 5), numpy.int8),
+              "c": numpy.asfortranarray(numpy.ones((4, 3), numpy.float32)),
+              "z": numpy.zeros(100_000)}            # deflates far below its size
+    numpy.savez_compressed(tmp_path / "compressed.npz", **arrays)
+    numpy.savez(tmp_path / "plain.npz", **arrays)
+    for name in ("compressed.npz", "plain.npz"):
+        loaded = load(tmp_path / name)
+        for key, array in arrays.items():
+            numpy.testing.assert_array_equal(loaded[key].numpy(), array)
+
+
+def safetensors_file(path, entries, data_length):
+    header = json.dumps({name: {"dtype": "F32", "shape": [(end - begin) // 4],
+                                "data_offsets": [begin, end]}
+                         for name, (begin, end) in entries.items()}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(data_length))
+
+
+@pytest.mark.parametrize("entries, data_length, message", [
+    ({"a": (0, 8), "b": (4, 12)}, 12, r"entry 'b' starts at byte 4, but the entries before it "
+                                      r"end at byte 8: they overlap"),
+    ({"a": (0, 8), "b": (0, 8)}, 8, r"entry 'b' starts at byte 0, .* end at byte 8: they overlap"),
+    ({"a": (0, 8), "b": (12, 16)}, 16, r"entry 'b' starts at byte 12, .* at byte 8: a hole lies "
+                                       r"between"),
+    ({"a": (4, 8)}, 8, r"entry 'a' starts at byte 4, .* end at byte 0: a hole lies between"),
+    ({"a": (0, 8)}, 12, r"the entries end at byte 8 of a data part of 12 bytes: a hole lies "
+                        r"at the end"),
+])
+def test_safetensors_with_overlapping_offsets_or_holes_are_refused(tmp_path, entries,
+                                                                   data_length, message):
+    path = tmp_path / "m.safetensors"
+    safetensors_file(path, entries, data_length)
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not a valid .safetensors "
+                                         rf"file: {message}"):
+        load(path)
+    safetensors_file(path, {"a": (0, 8), "empty": (8, 8), "b": (8, 12)}, 12)   # tiles exactly
+    assert [tuple(t.shape) for t in load(path).values()] == [(2,), (0,), (1,)]
+
+
+def test_deeply_nested_json_names_the_file(tmp_path):
+    path = tmp_path / "deep.safetensors"
+    header = b"[" * 100_000 + b"]" * 100_000
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not a valid .safetensors "
+                                         r"file: the header's JSON is nested too deeply"):
+        load(path)
+
+    path = tmp_path / "deep.npz"
+    metadata = b'{"format": "minicnn.npz/1", "tree": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    numpy.savez(path, **{METADATA_KEY: numpy.frombuffer(metadata, numpy.uint8)})
+    with pytest.raises(ValueError, match=rf"load: {re.escape(str(path))} has damaged minicnn "
+                                         r"metadata \(nested too deeply to read\)"):
+        load(path)
+
+
+WRITE_AND_WAIT = """
+import sys
+from minicnn.serialization import write_atomically
+
+def write(file):
+    file.write(bytes(1 << 20))
+    file.flush()
+    print("writing", flush=True)
+    sys.stdin.readline()           # never answered: the parent kills this process
+write_atomically(sys.argv[1], write)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="temporaries are locked with POSIX flock")
+def test_a_killed_save_leaves_the_old_file_and_the_next_save_removes_its_temporary(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    save({"x": numpy.ones(3)}, path)
+    writer = subprocess.Popen([sys.executable, "-c", WRITE_AND_WAIT, str(path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        assert writer.stdout.readline() == "writing\n"
+        temporaries = [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+        assert len(temporaries) == 1 and temporaries[0].startswith(".checkpoint.npz.")
+        save({"x": numpy.full(3, 2.0)}, path)           # another process is writing that one
+        assert temporaries[0] in os.listdir(tmp_path)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert temporaries[0] in os.listdir(tmp_path)       # the orphan of a killed save
+    assert load(path)["x"].tolist() == [2, 2, 2]
+    save({"x": numpy.full(3, 3.0)}, path)
+    assert os.listdir(tmp_path) == ["checkpoint.npz"] and load(path)["x"].tolist() == [3, 3, 3]
+
+
+def test_a_temporary_deleted_before_it_was_locked_is_made_again(tmp_path, monkeypatch):
+    # Between mkstemp and the lock, another process's save may take the new file for an
+    # orphan; the writer must notice and not write into a file that no longer has a name.
+    made = []
+
+    def mkstemp_that_loses_its_first_file(**options):
+        descriptor, name = original(**options)
+        made.append(name)
+        if len(made) == 1:
+            os.remove(name)
+        return descriptor, name
+
+    original = serialization.tempfile.mkstemp
+    monkeypatch.setattr(serialization.tempfile, "mkstemp", mkstemp_that_loses_its_first_file)
+    save({"x": numpy.ones(3)}, tmp_path / "x.npz")
+    assert len(made) == 2 and os.listdir(tmp_path) == ["x.npz"]
+    assert load(tmp_path / "x.npz")["x"].tolist() == [1, 1, 1]

@@ -1,8 +1,18 @@
-"""Input-shape checks shared by the layers, so that a wrong shape is reported by the layer
-that received it, in the layer's own terms:
+"""Checks shared by the layers, so that a wrong size or shape is reported by the layer that
+received it, in the layer's own terms:
 
+    Linear: in_features must be a positive integer, got -1
     Conv2d(1, 6, kernel_size=5): expected input of shape (N, 1, H, W), got (8, 3, 28, 28)
 """
+import numbers
+
+
+def check_sizes(layer_name, **sizes):
+    """Raise ValueError unless every size (a number of features, channels, groups...) is a
+    positive integer; checked before any weight is allocated with it."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{layer_name}: {name} must be a positive integer, got {value!r}")
 
 
 def check_input(layer, x, *patterns):

@@ -1,7 +1,8 @@
 """Convolution layers: Conv1d, Conv2d and ConvTranspose2d, holding the weights for
 `functional.conv1d / conv2d / conv_transpose2d`, which do the work (im2col + matmul)."""
 from .. import functional as F
-from .checks import check_input
+from ..functional.pool import expand_argument
+from .checks import check_input, check_sizes
 from .init import default_init_
 from .module import Module
 from .parameter import empty_parameter
@@ -24,22 +25,30 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", output_padding=0):
         super().__init__()
+        layer = type(self).__name__
+        check_sizes(layer, in_channels=in_channels, out_channels=out_channels, groups=groups)
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"{type(self).__name__}: padding_mode must be one of "
+            raise ValueError(f"{layer}: padding_mode must be one of "
                              f"{', '.join(_PADDING_MODES)}, got {padding_mode!r}")
         if padding_mode != "zeros" and isinstance(padding, str):
-            raise ValueError(f"{type(self).__name__}: padding_mode={padding_mode!r} needs "
+            raise ValueError(f"{layer}: padding_mode={padding_mode!r} needs "
                              f"numeric padding, got padding={padding!r}")
         self.padding_mode = padding_mode
         for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
             if channels % groups:
-                raise ValueError(f"{type(self).__name__}: {name}={channels} must be divisible "
+                raise ValueError(f"{layer}: {name}={channels} must be divisible "
                                  f"by groups={groups}")
         n = self.dims
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = _tuple(kernel_size, n), _tuple(stride, n)
-        self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
-        self.dilation, self.output_padding = _tuple(dilation, n), _tuple(output_padding, n)
+        self.kernel_size = expand_argument(layer, "kernel_size", kernel_size, n)
+        self.stride = expand_argument(layer, "stride", stride, n)
+        self.dilation = expand_argument(layer, "dilation", dilation, n)
+        self.output_padding = expand_argument(layer, "output_padding", output_padding, n,
+                                              minimum=0)
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"{layer}: padding must be 'same', 'valid' or numbers, got {padding!r}")
+        self.padding = padding if isinstance(padding, str) else expand_argument(
+            layer, "padding", padding, n, minimum=0)
         # A transposed convolution maps out -> in in its forward's adjoint, hence the swap.
         channels = ((in_channels, out_channels // groups) if self.transposed
                     else (out_channels, in_channels // groups))

@@ -1,5 +1,6 @@
 """`Embedding`: a lookup table from integer ids to learned vectors."""
 from .. import functional as F
+from .checks import check_sizes
 from .init import normal_
 from .module import Module, settings_repr
 from .parameter import empty_parameter
@@ -12,6 +13,7 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
         super().__init__()
+        check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
             raise ValueError(f"Embedding: padding_idx={padding_idx} is out of range for "
                              f"num_embeddings={num_embeddings}")

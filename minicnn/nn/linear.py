@@ -1,5 +1,6 @@
 """`Linear`: y = x W^T + b, the fully connected layer."""
 from .. import functional as F
+from .checks import check_sizes
 from .init import default_init_
 from .module import Module
 from .parameter import empty_parameter
@@ -14,6 +15,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
+        check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = empty_parameter(out_features, in_features)
         self.bias = empty_parameter(out_features) if bias else None

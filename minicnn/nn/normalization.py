@@ -14,7 +14,7 @@ import numpy
 from .. import functional as F
 from ..autograd import Tensor
 from ..backend import get_default_dtype
-from .checks import check_input
+from .checks import check_input, check_sizes
 from .module import Module, settings_repr
 from .parameter import Parameter
 
@@ -37,6 +37,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True):
         super().__init__()
+        check_sizes(type(self).__name__, num_features=num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(_filled(num_features, 1.0)) if affine else None
@@ -93,6 +94,8 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        check_sizes("LayerNorm", **{f"normalized_shape[{axis}]": size
+                                    for axis, size in enumerate(shape)})
         self.normalized_shape, self.eps = tuple(shape), eps
         self.elementwise_affine = elementwise_affine
         self.weight = Parameter(_filled(self.normalized_shape, 1.0)) if elementwise_affine else None
@@ -114,6 +117,7 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True):
         super().__init__()
+        check_sizes("GroupNorm", num_groups=num_groups, num_channels=num_channels)
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by "
                              f"num_groups={num_groups}")

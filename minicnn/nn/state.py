@@ -7,6 +7,7 @@ its children's, which is PyTorch's order and naming. Loading checks everything f
 model exactly as it was.
 """
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy
 
@@ -44,6 +45,9 @@ def load_state_dict(module, state, strict=True):
     `strict`, shape mismatches always) before anything is copied. Returns
     IncompatibleKeys(missing_keys, unexpected_keys), as PyTorch does.
     """
+    if not isinstance(state, Mapping):
+        raise TypeError(f"load_state_dict: state must be a dict from names to tensors, such as "
+                        f"model.state_dict() or minicnn.load(path), got {type(state).__name__}")
     own = OrderedDict(_named_state(module, ""))
     missing = [name for name in own if name not in state]
     unexpected = [name for name in state if name not in own]

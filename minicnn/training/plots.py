@@ -7,6 +7,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..serialization import write_atomically
+
 
 def save_curves(history, path):
     """Plot history["train_loss"], ["val_loss"], ["train_accuracy"], ["val_accuracy"] by epoch."""
@@ -24,4 +26,4 @@ def save_curves(history, path):
         axes.grid(alpha=0.3)
         axes.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    write_atomically(path, lambda file: figure.savefig(file, format="png", dpi=100))

@@ -8,6 +8,10 @@ After every epoch the trainer evaluates on `val_loader`, appends to the history,
 `metrics.json`; at the end it writes `model.npz` (the model's state_dict) and `curves.png`. Because the
 checkpoint includes the global RNG state, which drives shuffling, dropout and augmentation,
 an interrupted run resumed from it computes exactly what the uninterrupted run would have.
+
+Before the first step it warns when a step on a full batch would not fit in memory
+(memory.py); when the loss stops being finite it says whether the data, the weights or
+the computation is at fault.
 """
 import json
 import math
@@ -19,10 +23,13 @@ import numpy
 from tqdm.auto import tqdm
 
 from .. import functional as F
-from ..serialization import save
+from ..serialization import save, write_atomically
 from ..autograd import Tensor, no_grad
 from ..backend import move_array, to_numpy
+from ..backend.random import get_rng_state, set_rng_state
+from ..data import DataLoader
 from .checkpoint import load_checkpoint, save_checkpoint
+from .memory import warn_if_step_too_large
 from .metrics import accuracy, confusion_matrix
 from .plots import save_curves
 
@@ -67,10 +74,8 @@ class Trainer:
     def write_metrics(self, final=None):
         summary = {"history": self.history, "stopped": self.stopped,
                    "class_names": self.class_names, "final": final}
-        temporary = self.path("metrics.json.tmp")
-        with open(temporary, "w") as f:
-            json.dump(summary, f, indent=1)
-        os.replace(temporary, self.path("metrics.json"))
+        text = json.dumps(summary, indent=1).encode("utf-8")
+        write_atomically(self.path("metrics.json"), lambda file: file.write(text))
 
     # --- one pass -----------------------------------------------------------------------
     def to_device(self, batch):
@@ -90,7 +95,8 @@ class Trainer:
             loss = self.loss_fn(logits, labels)
             value = loss.item()
             if not math.isfinite(value):
-                raise TrainingDiverged(self.divergence_message(value, epoch, step))
+                raise TrainingDiverged(self.divergence_message(value, epoch, step,
+                                                               (images, labels), logits))
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -99,12 +105,59 @@ class Trainer:
             seen += len(labels)
         return total_loss / seen, correct / seen
 
-    def divergence_message(self, value, epoch, step):
+    def divergence_message(self, value, epoch, step, batch, outputs):
         done = len(self.history["epoch"])
         kept = (f"the checkpoint of epoch {done} in {self.path('checkpoint.npz')} is kept"
                 if self.out_dir and done else "no checkpoint was written")
         return (f"fit: the loss became {value} at epoch {epoch}, batch {step}; training stopped "
-                f"and {kept}. A smaller learning rate (--lr) usually cures this.")
+                f"and {kept}. " + self.divergence_cause(batch, outputs))
+
+    def divergence_cause(self, batch, outputs):
+        """Which of the data, the weights and the computation made the loss non-finite."""
+        for field, (name, tensor) in enumerate(zip(("inputs", "targets"), batch)):
+            values = to_numpy(tensor.data)
+            if values.dtype.kind != "f" or numpy.isfinite(values).all():
+                continue
+            rows = numpy.flatnonzero(~numpy.isfinite(values.reshape(len(values), -1)).all(axis=1))
+            what = "NaN" if numpy.isnan(values).any() else "infinite values"
+            found = self.nonfinite_samples(field)
+            where = (f"the training set holds NaN or infinity in the {name} of samples {found}"
+                     if found else "no sample of the training set does, so a transform made them")
+            return (f"The data is at fault, not the learning rate: the batch's {name} hold {what} "
+                    f"in {len(rows)} of its {len(values)} samples (positions "
+                    f"{', '.join(map(str, rows[:5]))} in the batch); {where}.")
+        for name, parameter in self.model.named_parameters():
+            if not numpy.isfinite(to_numpy(parameter.data)).all():
+                return (f"The weight {name} holds NaN or infinity: an earlier step diverged (or "
+                        "it was loaded so). A smaller learning rate (--lr) usually cures this.")
+        values = to_numpy(outputs.data)
+        largest = numpy.abs(values).max()
+        # Beyond a quarter of the largest float, differences of outputs (log-softmax) overflow.
+        if not numpy.isfinite(largest) or largest > numpy.finfo(values.dtype).max / 4:
+            return (f"The inputs and the weights are finite but the model's outputs reach "
+                    f"{largest:.3g}: the activations overflowed. A smaller learning rate (--lr) "
+                    "or inputs scaled to about [0, 1] usually cure this.")
+        return ("The inputs, the weights and the model's outputs are finite, so the loss "
+                "function made it: check the targets (a class index out of range?) and the loss.")
+
+    def nonfinite_samples(self, field, most=5):
+        """Indices of the first training samples whose `field` (0: inputs, 1: targets) holds
+        NaN or infinity, from one pass over the training set in order."""
+        dataset = getattr(self.train_loader, "dataset", None)
+        if dataset is None:
+            return []
+        found, start, rng_state = [], 0, get_rng_state()
+        try:       # a transform may draw random numbers: leave the global RNG as it was
+            for batch in DataLoader(dataset, batch_size=1024):
+                values = to_numpy(batch[field].data)
+                rows = ~numpy.isfinite(values.reshape(len(values), -1)).all(axis=1)
+                found += (start + numpy.flatnonzero(rows)).tolist()
+                start += len(values)
+                if len(found) >= most:
+                    break
+        finally:
+            set_rng_state(rng_state)
+        return found[:most]
 
     def evaluate(self, loader):
         """{"loss", "accuracy", "predictions", "targets"} of the model on `loader`."""
@@ -123,10 +176,15 @@ class Trainer:
 
     # --- the loop ---------------------------------------------------------------------------
     def fit(self, epochs, resume=False):
-        """Train until `epochs` epochs are done in all (counting resumed ones); returns history."""
+        """Train until `epochs` epochs are done in all, counting those already in the history
+        (resume=True first loads them from out_dir/checkpoint.npz); returns the history."""
         if self.out_dir:
             os.makedirs(self.out_dir, exist_ok=True)
-        start = self.resume() if resume else 0
+        if resume:
+            self.resume()
+        start = self.history["epoch"][-1] if self.history["epoch"] else 0
+        if start < epochs:
+            warn_if_step_too_large(self.model, self.loss_fn, self.train_loader, self.device)
         val = None
         for epoch in range(start + 1, epochs + 1):
             began = time.perf_counter()

@@ -33,6 +33,22 @@ def test_sequential_batches_and_last_short_batch():
     assert [len(y) for _, y in DataLoader(make_dataset(), batch_size=4, drop_last=True)] == [4, 4]
 
 
+@pytest.mark.parametrize("n, batch_size", [(12, 4), (12, 12), (12, 1), (13, 4), (3, 4)])
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_len_and_batch_sizes_for_every_remainder(n, batch_size, drop_last, shuffle):
+    # n a multiple of batch_size is where an off-by-one gives an empty last batch.
+    loader = DataLoader(make_dataset(n), batch_size=batch_size, drop_last=drop_last,
+                        shuffle=shuffle, generator=0)
+    full, rest = divmod(n, batch_size)
+    expected = [batch_size] * full + ([rest] if rest and not drop_last else [])
+    sizes = [len(y) for _, y in loader]
+    assert sizes == expected and len(loader) == len(expected)
+    assert all(x.shape == (size, 2) for (x, _), size in zip(loader, expected))
+    seen = numpy.concatenate([y.numpy() for _, y in loader]) if expected else numpy.array([])
+    assert len(set(seen.tolist())) == sum(expected)        # no sample twice in an epoch
+
+
 def test_shuffle_is_a_permutation_reproducible_by_manual_seed():
     def epoch_orders():
         minicnn.manual_seed(7)

@@ -109,6 +109,14 @@ def test_errors_list_every_problem_and_change_nothing():
         numpy.testing.assert_array_equal(value, before[name])
 
 
+def test_state_that_is_not_a_dict_names_what_was_given():
+    model = nn.Linear(2, 1)
+    for state in ([numpy.ones((1, 2)), numpy.ones(1)], list(model.state_dict().items())):
+        with pytest.raises(TypeError, match=r"^load_state_dict: state must be a dict from names "
+                                            r"to tensors, .*got list$"):
+            model.load_state_dict(state)
+
+
 def test_non_strict_load_reports_and_still_rejects_shape_mismatches():
     model = nn.Linear(2, 1)
     result = model.load_state_dict({"weight": numpy.ones((1, 2)), "other": numpy.ones(1)},

@@ -1,22 +1,28 @@
 """The training loop, checkpoints and resume (minicnn/training/{trainer,checkpoint,plots}.py)."""
 import json
+import os
+import re
+import warnings
 
 import numpy
 import pytest
 
 import minicnn
 from minicnn import nn, optim
+from minicnn.backend.random import get_rng_state
 from minicnn.data import DataLoader, TensorDataset
 from minicnn.serialization import load
 from minicnn.training import Trainer, TrainingDiverged, fit, load_checkpoint
 
 
-def blobs(n=96, seed=0):
-    """Three Gaussian clusters in 4-d: an easy problem a small MLP learns in a few epochs."""
+def blobs(n=96, seed=0, bad_rows=(), bad_value=None):
+    """Three Gaussian clusters in 4-d: an easy problem a small MLP learns in a few epochs
+    (with bad_value written into the points of bad_rows)."""
     rng = numpy.random.default_rng(seed)
     labels = rng.integers(0, 3, n)
     centres = numpy.eye(3, 4) * 3
     points = centres[labels] + rng.normal(0, 0.7, (n, 4))
+    points[list(bad_rows), 1] = bad_value
     return TensorDataset(points.astype(numpy.float32), labels.astype(numpy.int64))
 
 
@@ -70,6 +76,13 @@ def test_resume_continues_bit_for_bit(tmp_path):
         assert resumed.history[key] == straight.history[key]
 
 
+def test_fit_again_continues_after_the_epochs_done(tmp_path):
+    trainer = make_trainer(tmp_path)
+    trainer.fit(epochs=2)
+    assert trainer.fit(epochs=3)["epoch"] == [1, 2, 3]
+    assert trainer.fit(epochs=3)["epoch"] == [1, 2, 3]        # nothing left to do
+
+
 def test_resume_without_checkpoint(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint at .*checkpoint.npz"):
         make_trainer(tmp_path).fit(epochs=1, resume=True)
@@ -106,3 +119,81 @@ def test_fit_function_without_output_dir():
     history = fit(model, DataLoader(blobs(), batch_size=32), None,
                   optim.SGD(model.parameters(), lr=0.1), epochs=2, quiet=True)
     assert history["epoch"] == [1, 2] and history["val_loss"] == [None, None]
+
+
+@pytest.mark.parametrize("value, what", [(float("nan"), "NaN"), (float("inf"), "infinite values")])
+def test_nan_in_the_data_is_blamed_on_the_data_naming_the_samples(tmp_path, value, what):
+    trainer = make_trainer(tmp_path)
+    trainer.train_loader = DataLoader(blobs(bad_rows=[37, 5], bad_value=value),
+                                      batch_size=16)
+    with pytest.raises(TrainingDiverged) as error:
+        trainer.fit(epochs=1)
+    message = str(error.value)
+    assert re.search(rf"The data is at fault, not the learning rate: the batch's inputs hold "
+                     rf"{what} in 1 of its 16 samples \(positions 5 in the batch\); the "
+                     r"training set holds NaN or infinity in the inputs of samples \[5, 37\]\.$",
+                     message), message
+    assert "learning rate (--lr) usually" not in message
+
+
+def test_diverging_weights_and_overflowing_outputs_are_told_apart(tmp_path):
+    trainer = make_trainer(tmp_path / "weights")
+    trainer.model[0].weight.data[0, 0] = float("nan")
+    with pytest.raises(TrainingDiverged, match=r"The weight 0.weight holds NaN or infinity: an "
+                                               r"earlier step diverged .* smaller learning rate"):
+        trainer.fit(epochs=1)
+
+    for scale, reached in ((1e20, "inf"), (1e19, r"\d\.\d+e\+38")):   # overflow, or nearly
+        trainer = make_trainer(tmp_path / "outputs")
+        for layer in (trainer.model[0], trainer.model[3]):
+            layer.weight.data *= scale
+        with pytest.raises(TrainingDiverged, match=rf"the weights are finite but the model's "
+                                                   rf"outputs reach {reached}: the activations "
+                                                   rf"overflowed"):
+            trainer.fit(epochs=1)
+
+
+def test_a_batch_too_large_for_memory_is_warned_about_before_the_first_step(tmp_path,
+                                                                            monkeypatch):
+    from minicnn.training import memory
+    trainer = make_trainer(tmp_path)
+    rng_state = get_rng_state()
+    needed, per_sample = memory.estimate_step_memory(trainer.model, trainer.loss_fn,
+                                                     blobs(), 16, "cpu")
+    # What the backward pass keeps per sample: three 16-float layer outputs (linear, ReLU,
+    # dropout), plus the input, the logits and dropout's mask.
+    assert 3 * 16 * 4 <= per_sample <= 12 * 16 * 4
+    assert needed >= 2 * per_sample * 16
+    assert get_rng_state() == rng_state and trainer.model.training
+    monkeypatch.setattr(memory, "available_memory", lambda: needed - 1)
+    with pytest.warns(RuntimeWarning, match=r"fit: one training step on a batch of 16 needs "
+                                            r"about \d+\.\d KiB .* but only \d+\.\d KiB of "
+                                            r"memory is available: the system may kill the "):
+        trainer.fit(epochs=1)
+    trainer = make_trainer(tmp_path / "whole")
+    trainer.train_loader = DataLoader(blobs(), batch_size=10 ** 6)   # one batch of all 96
+    monkeypatch.setattr(memory, "available_memory", lambda: 1)
+    with pytest.warns(RuntimeWarning, match=r"on a batch of 96 needs"):
+        trainer.fit(epochs=1)
+    monkeypatch.setattr(memory, "available_memory", lambda: 4 * needed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_trainer(tmp_path / "fits").fit(epochs=1)
+
+
+def test_the_memory_estimate_leaves_the_model_as_it_was():
+    from minicnn.training.memory import estimate_step_memory
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)).eval()
+    buffers = [b.numpy().copy() for b in model.buffers()]
+    estimate_step_memory(model, minicnn.functional.cross_entropy, blobs(), 16, "cpu")
+    assert not model.training
+    assert all(p.grad is None for p in model.parameters())
+    for before, after in zip(buffers, model.buffers()):
+        numpy.testing.assert_array_equal(after.numpy(), before)
+
+
+def test_available_memory_is_a_positive_number_of_bytes_on_linux():
+    from minicnn.training.memory import available_memory
+    if not os.path.exists("/proc/meminfo"):
+        pytest.skip("reads /proc/meminfo")
+    assert 2 ** 20 < available_memory() < 2 ** 50
