@@ -9,7 +9,7 @@ adds one scalar to a row at a time. Seen as a matrix with a row per (sample, cha
 
 the same sum is one loop that LLVM vectorizes along the contiguous pixels: 0.05 ms.
 """
-from numba import njit
+from .jit import kernel
 
 
 def add_bias(y, bias):
@@ -24,7 +24,7 @@ def add_bias(y, bias):
     return y
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _add_to_planes(planes, bias):
     channels = bias.shape[0]
     for row in range(planes.shape[0]):

@@ -28,15 +28,16 @@ anyway, and a split of general stride is itself a loop of one float at a time (i
 stride 3 took 0.69 ms with it, 0.15 ms without). Those read the plane with their stride.
 """
 import numpy
-from numba import njit, uint64
+from numba import uint64
 
 from .bias import add_bias
+from .jit import kernel
 from .row_products import add_row_products
 from .scratch import scratch
 from .threads import parallel_for
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _valid_outputs(offset, stride, size, count):
     """The range [lo, hi) of output positions o < count with 0 <= o * stride + offset < size."""
     lo = 0 if offset >= 0 else min(count, (-offset + stride - 1) // stride)
@@ -49,7 +50,7 @@ def _valid_outputs(offset, stride, size, count):
 # loop. Measured 3x faster than 4-d signed indexing on the shapes of benchmarks/bench_conv.py.
 # (In Numba, int64 mixed with uint64 becomes float64, so every index term is made uint64.)
 
-@njit(nogil=True, cache=True)
+@kernel
 def _window_walk(images, cols, first, count, geometry, to_columns, phases):
     """Visit every (window row, output row) pair of samples first .. first + count - 1.
 
@@ -109,7 +110,7 @@ def _window_walk(images, cols, first, count, geometry, to_columns, phases):
                 _phase_walk(plane, phases, False)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _phase_walk(plane, phases, to_phases):
     """Visit every column w of plane (H, W) and its place m = w // 2 in phase w % 2.
 
@@ -133,13 +134,13 @@ def _phase_walk(plane, phases, to_phases):
                 plane[h, width - 1] += phases[0, h, pairs]
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def im2col_block(x, first, count, geometry, cols, phases):
     """cols (count * C * kernel_h * kernel_w, L) = the windows of samples first .. first + count - 1 of x."""
     _window_walk(x, cols, first, count, geometry, True, phases)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def col2im_block(cols, first, count, geometry, gx, phases):
     """The adjoint of im2col_block: add every column entry back into gx (N, C, H, W) where it was read."""
     _window_walk(gx, cols, first, count, geometry, False, phases)

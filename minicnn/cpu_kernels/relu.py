@@ -6,8 +6,9 @@ float32), four times a plain copy of it, and the backward `gy * (x > 0).astype(x
 takes 23 us and 34 us. As ufuncs they broadcast and keep float32/float64 like NumPy's own.
 The GPU path uses CuPy's ufuncs and never comes here.
 """
-import numba
 import numpy
+
+from .jit import ufunc
 
 
 def relu(x):
@@ -28,11 +29,11 @@ def _nan_compares_are_expected():
     return numpy.errstate(invalid="ignore")
 
 
-@numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
+@ufunc(["float32(float32)", "float64(float64)"])
 def _relu(x):
     return 0 if x < 0 else x
 
 
-@numba.vectorize(["float32(float32, float32)", "float64(float64, float64)"], cache=True)
+@ufunc(["float32(float32, float32)", "float64(float64, float64)"])
 def _pass_where_positive(g, x):
     return g if x > 0 else 0

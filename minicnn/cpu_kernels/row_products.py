@@ -16,13 +16,14 @@ fastmath's `reassoc` lets LLVM split each sum along the row into vector lanes; t
 the same from call to call, but rounds differently from a sum taken in order.
 """
 import numpy
-from numba import njit
+
+from .jit import kernel
 
 _TILE = 4
 _FASTMATH = {"reassoc", "contract", "nsz"}
 
 
-@njit(nogil=True, cache=True, fastmath=_FASTMATH)
+@kernel(fastmath=_FASTMATH)
 def add_row_products(a, c, out):
     """out[g, i, j] += sum over b and l of a[b, g, i, l] * c[b, g, j, l].
 
@@ -51,7 +52,7 @@ def add_row_products(a, c, out):
                                 out[g, i0 + i, j0 + j] += tile[i, j]
 
 
-@njit(nogil=True, cache=True, fastmath=_FASTMATH)
+@kernel(fastmath=_FASTMATH)
 def _dot(u, v):
     total = u.dtype.type(0)
     for l in range(u.shape[0]):
@@ -59,7 +60,7 @@ def _dot(u, v):
     return total
 
 
-@njit(nogil=True, cache=True, fastmath=_FASTMATH)
+@kernel(fastmath=_FASTMATH)
 def _tile_products(a, c, i0, j0, tile):
     """tile[i, j] = a[i0 + i] . c[j0 + j] for i, j < 4 (a (I, L), c (J, L))."""
     t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = a.dtype.type(0)

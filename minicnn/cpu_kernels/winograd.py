@@ -87,9 +87,10 @@ functions compiled with nogil=True and the GEMMs stacked NumPy matmuls, which re
 GIL too. Each thread sums its own weight gradient; the threads' sums are added at the end.
 """
 import numpy
-from numba import njit, uint64
+from numba import uint64
 
 from .bias import add_bias
+from .jit import kernel
 from .scratch import scratch
 from .threads import parallel_for
 
@@ -140,7 +141,7 @@ def supports(geometry):
 _STRETCH = 512
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _weighted_sum(weights, source, start, step, target, into, length):
     """target[into + q] = sum_j weights[j] source[start + j step + q] for q < length. The loop
     over q is innermost and contiguous, so it runs in SIMD lanes; zero weights are skipped, and
@@ -162,7 +163,7 @@ def _weighted_sum(weights, source, start, step, target, into, length):
         target[into:into + length] = 0
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _transform(left, source, source_at, source_step, half, target, target_at, target_step, length):
     """left @ tile @ left^T for `length` tiles at once, left (b, a): for q < length,
 
@@ -187,7 +188,7 @@ def _transform(left, source, source_at, source_step, half, target, target_at, ta
                           target, target_at + uint64(k * b + l) * target_step, length)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _sandwich(left, tiles, half, out):
     """out[k, l, q] = sum_{r, s} left[k, r] left[l, s] tiles[r, s, q]: left @ tile @ left^T for
     every tile q, tiles (a, a, Q) -> out (b, b, Q) for left (b, a); _transform on a stretch of
@@ -198,7 +199,7 @@ def _sandwich(left, tiles, half, out):
         _transform(left, source, first, count, middle, target, first, count, min(stretch, count - first))
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _deinterleave(lines, at, windows, into, span, count, columns):
     """windows[into + s span + t] = lines[at + TILE t + s] for t < count, s < columns: column s
     of each of count tiles whose columns lie TILE apart. columns is a constant at each call,
@@ -210,7 +211,7 @@ def _deinterleave(lines, at, windows, into, span, count, columns):
             windows[into + uint64(s) * span + t] = lines[at + step * t + uint64(s)]
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _gather_transformed(left, source, first_row, rows, offset_h, offset_w, tiles_h, tiles_w, group,
                         lines, window, half, out):
     """out[k, l, c, t] = (left @ d @ left^T)[k, l] for the a x a window of channel c of tile t,
@@ -284,7 +285,7 @@ def _gather_transformed(left, source, first_row, rows, offset_h, offset_w, tiles
                    members * count)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _interleave(windows, at, lines, into, span, count):
     """lines[into + TILE t + s] = windows[at + s span + t] for t < count, s < TILE: _deinterleave
     backwards, the TILE columns of count tiles put side by side."""
@@ -294,7 +295,7 @@ def _interleave(windows, at, lines, into, span, count):
             lines[into + step * t + uint64(s)] = windows[at + uint64(s) * span + t]
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _transform_scattered(left, products, first_row, rows, tiles_h, tiles_w, group,
                          lines, window, half, out):
     """out[n, o, TILE th + r, TILE tw + s] = (left @ m @ left^T)[r, s] where inside out, for the
