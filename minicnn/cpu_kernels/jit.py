@@ -18,6 +18,7 @@ _CACHED = "their machine code is kept on disk for the next runs"
 _UNCACHED = ("Numba finds no writable cache directory here, so every new process compiles them "
              "again; set NUMBA_CACHE_DIR to keep them")
 _where_compiled_code_goes = _CACHED
+_kernels = set()   # the Python functions compiled through this module
 
 
 def kernel(function=None, **options):
@@ -37,6 +38,7 @@ def ufunc(signatures):
 
 def _cached(decorator, function, *arguments, **options):
     global _where_compiled_code_goes
+    _kernels.add(function)
     try:
         return decorator(*arguments, cache=True, **options)(function)
     except RuntimeError as error:   # "cannot cache function ...: no locator available for file ..."
@@ -47,16 +49,16 @@ def _cached(decorator, function, *arguments, **options):
 
 
 class _FirstCompilationNotice(event.Listener):
-    """Prints one line to stderr when Numba starts compiling the first of minicnn's kernels.
+    """Prints one line to stderr when Numba starts compiling the first kernel made here.
 
     Numba's event API announces every compilation in the process; this listener answers
-    only those of minicnn's own functions, and only once.
+    only those of the kernels above, and only once.
     """
     def __init__(self):
         self.said = False
 
     def on_start(self, event):
-        if self.said or not event.data["dispatcher"].py_func.__module__.startswith(__package__):
+        if self.said or event.data["dispatcher"].py_func not in _kernels:
             return
         self.said = True
         print(f"minicnn: compiling the CPU kernels with Numba, a few seconds for each kind of "
@@ -67,4 +69,5 @@ class _FirstCompilationNotice(event.Listener):
         pass
 
 
-event.register("numba:compile", _FirstCompilationNotice())
+_notice = _FirstCompilationNotice()
+event.register("numba:compile", _notice)
