@@ -14,7 +14,7 @@ which covers both kinds of pooling (see functional/pool.py for how they are buil
 
 Each kernel is serial and compiled with nogil=True; `parallel_for` (threads.py) gives each
 thread its own contiguous range of planes [first, last), so no two threads write the same
-output element.
+output element. reference/pool.py computes the same from the definitions; the tests compare.
 """
 import numpy
 from numba import int64, uint64

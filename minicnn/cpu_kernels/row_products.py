@@ -4,8 +4,8 @@ A convolution's weight gradient is such a product: gw[o, p] = sum over the pixel
 gy[o, l] * cols[p, l], with few rows (out channels o, window entries p) and long rows
 (out_h * out_w pixels). It is a GEMM of the shape BLAS is slowest at: its kernels are built
 to reuse each loaded number across a wide output, and here the output is only a few dozen
-by a few dozen. On benchmarks/bench_conv.py's shape D (32 x 27 outputs, rows of 1024 pixels)
-NumPy's matmul ran at 66 GFLOP/s on one thread, this kernel at 120.
+by a few dozen: on rows of a thousand pixels this kernel runs nearly twice as fast as
+NumPy's matmul. Its plain twin is numpy.einsum("bgil,bgjl->gij", a, c), which the tests use.
 
 The kernel computes a 4 x 4 tile of outputs at a time, in 16 scalar accumulators that LLVM
 keeps in vector registers: each step along the rows loads 4 numbers of a and 4 of c and does
