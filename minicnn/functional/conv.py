@@ -12,9 +12,11 @@ and every derivative of one of them is one of the others, with the same index ge
 ConvWeightGrad(x, dL/dy), and round the triangle. So each backward is built from the other
 two Functions, and second derivatives (gradgradcheck) come for free.
 
-The arrays are computed by the kernels that cpu_kernels/dispatch.py picks: on the CPU a
-plain reference, im2col + GEMM, Numba or Winograd (set_conv_algorithm), on a GPU the CUDA
-kernels. conv1d is conv2d on inputs of height 1; conv_arguments.py checks the arguments.
+The arithmetic of each product, a loop over the kernel window with one einsum per tap, is
+cpu_kernels/reference/conv.py. The kernel that actually runs is picked by
+cpu_kernels/dispatch.py: that reference, im2col + GEMM, Numba or Winograd on the CPU
+(set_conv_algorithm), the CUDA kernels on a GPU. conv1d is conv2d on inputs of height 1;
+conv_arguments.py checks the arguments.
 """
 from ..autograd import Function
 from ..backend import array_module
