@@ -11,7 +11,7 @@ from minicnn.cpu_kernels.threads import num_threads, parallel_for, set_num_threa
 
 
 @st.composite
-def problems(draw):
+def problems(draw, batches=st.integers(1, 5)):
     """A geometry (with asymmetric padding, as padding='same' makes) and random arrays for it."""
     pick = lambda low, high: (draw(st.integers(low, high)), draw(st.integers(low, high)))
     kernel, stride, dilation = pick(1, 4), pick(1, 3), pick(1, 2)
@@ -20,7 +20,7 @@ def problems(draw):
                     for k, d, p in zip(kernel, dilation, padding))
     out_size = tuple(correlation_size(*axis) for axis in zip(in_size, kernel, stride, padding, dilation))
     groups = draw(st.sampled_from([1, 2, 3]))
-    batch, in_channels = draw(st.integers(1, 5)), groups * draw(st.integers(1, 3))
+    batch, in_channels = draw(batches), groups * draw(st.integers(1, 3))
     out_channels = groups * draw(st.integers(1, 3))
     dtype = draw(st.sampled_from([numpy.float32, numpy.float64]))
     rng = numpy.random.default_rng(draw(st.integers(0, 2 ** 16)))

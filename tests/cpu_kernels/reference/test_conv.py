@@ -6,35 +6,19 @@ import numpy
 import pytest
 from hypothesis import given, strategies as st
 
+from minicnn.backend import cuda_is_available
 from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
 from minicnn.cpu_kernels.reference import conv as reference
+from tests.cpu_kernels.test_conv_kernels import problems
+
+# Geometries with (before, after) padding that may differ, and batches that may be empty.
+with_empty_batches = problems(batches=st.integers(0, 4))
 
 
-@st.composite
-def problems(draw):
-    """A geometry with (before, after) padding that may differ, and arrays for it."""
-    pick = lambda low, high: (draw(st.integers(low, high)), draw(st.integers(low, high)))
-    kernel, stride, dilation = pick(1, 4), pick(1, 3), pick(1, 2)
-    padding = (pick(0, 2), pick(0, 2))
-    in_size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - sum(p)), 9))
-                    for k, d, p in zip(kernel, dilation, padding))
-    out_size = tuple(correlation_size(*axis) for axis in zip(in_size, kernel, stride, padding, dilation))
-    groups = draw(st.sampled_from([1, 2, 3]))
-    batch = draw(st.integers(0, 4))
-    in_channels, out_channels = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
-    dtype = draw(st.sampled_from([numpy.float32, numpy.float64]))
-    rng = numpy.random.default_rng(draw(st.integers(0, 2 ** 16)))
-    geometry = ConvGeometry(in_size, out_size, kernel, stride, padding, dilation, groups)
-    x = rng.standard_normal((batch, in_channels) + in_size).astype(dtype)
-    w = rng.standard_normal((out_channels, in_channels // groups) + kernel).astype(dtype)
-    b = rng.standard_normal(out_channels).astype(dtype)
-    gy = rng.standard_normal((batch, out_channels) + out_size).astype(dtype)
-    return geometry, x, w, b, gy
-
-
-@given(problem=problems())
+@given(problem=with_empty_batches)
 def test_matches_pytorch(torch, problem):
-    geometry, x, w, b, gy = problem
+    geometry, x, w, gy = problem
+    b = numpy.linspace(-1, 1, w.shape[0]).astype(x.dtype)
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     (top, bottom), (left, right) = geometry.padding
     ty = torch.nn.functional.conv2d(torch.nn.functional.pad(tx, (left, right, top, bottom)), tw, tb,
@@ -58,3 +42,23 @@ def test_input_grad_adds_the_bias_per_input_channel(stride, padding):
     w, bias = rng.standard_normal((4, 3, 3, 3)), numpy.array([1.0, -2.0, 3.0])
     numpy.testing.assert_array_equal(reference.input_grad(gy, w, geometry, bias=bias),
                                      reference.input_grad(gy, w, geometry) + bias.reshape(1, 3, 1, 1))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not cuda_is_available(), reason="CUDA is not available (needs CuPy and an NVIDIA GPU)")
+@given(problem=with_empty_batches)
+def test_the_cuda_kernels_compute_what_the_reference_does(problem):
+    """gpu_kernels/conv.py (kernels/im2col.cu and cuBLAS) on CuPy arrays; the reference on
+    the same CuPy arrays too, as it runs for an empty batch on a GPU."""
+    import cupy
+    from minicnn.gpu_kernels import conv as cuda
+    geometry, x, w, gy = problem
+    tolerance = 1e-4 if x.dtype == numpy.float32 else 1e-11
+    for product, arrays in [("forward", (x, w)), ("input_grad", (gy, w)), ("weight_grad", (x, gy))]:
+        expected = getattr(reference, product)(*arrays, geometry)
+        on_gpu = [cupy.asarray(a) for a in arrays]
+        reference_on_gpu = getattr(reference, product)(*on_gpu, geometry).get()
+        numpy.testing.assert_allclose(reference_on_gpu, expected, rtol=tolerance, atol=tolerance)
+        if x.shape[0] > 0:
+            ours = getattr(cuda, product)(*on_gpu, geometry).get()
+            numpy.testing.assert_allclose(ours, expected, rtol=tolerance, atol=tolerance, err_msg=product)
