@@ -107,14 +107,15 @@ def conv_weight_grad(x, gy, geometry):
     return _convolve("weight_grad", geometry, x, gy)
 
 
-def _convolve(product, geometry, *arrays, **bias):
+def _convolve(product, geometry, *arrays, **options):
+    """options: the bias that forward and input_grad add to their output."""
     ndim = arrays[0].ndim
     arrays = [_planar(array) for array in arrays]
-    kernel = _conv_kernel(product, geometry, arrays, bias)
-    return _like(getattr(kernel, product)(*arrays, geometry, **bias), ndim)
+    kernel = _conv_kernel(product, geometry, arrays, options)
+    return _like(getattr(kernel, product)(*arrays, geometry, **options), ndim)
 
 
-def _conv_kernel(product, geometry, arrays, bias):
+def _conv_kernel(product, geometry, arrays, options):
     if arrays[0].shape[0] == 0:
         return reference_conv
     if is_cupy_array(arrays[0]):
@@ -122,7 +123,7 @@ def _conv_kernel(product, geometry, arrays, bias):
     if _algorithm == "default":
         return winograd if _winograd_by_default(product, geometry, arrays) else conv_numba
     if _algorithm == "auto":
-        return _KERNELS[_fastest_of(product, geometry, arrays, bias)]
+        return _KERNELS[_fastest_of(product, geometry, arrays, options)]
     kernel = _KERNELS[_algorithm]
     return kernel if _applies(kernel, geometry) else conv_numba
 
@@ -139,7 +140,7 @@ def _applies(kernel, geometry):
     return not hasattr(kernel, "supports") or kernel.supports(geometry)
 
 
-def _fastest_of(product, geometry, arrays, bias):
+def _fastest_of(product, geometry, arrays, options):
     """The kernel fastest at `product` on these arrays' shapes, timed on the first call.
 
     The kernels round differently, so the chosen one then computes the result, even on the
@@ -152,9 +153,9 @@ def _fastest_of(product, geometry, arrays, bias):
             if not _applies(_KERNELS[name], geometry):
                 continue
             function = getattr(_KERNELS[name], product)
-            function(*arrays, geometry, **bias)   # the first call may compile or warm caches
+            function(*arrays, geometry, **options)   # the first call may compile or warm caches
             # The best of two runs: on a shared machine one run can be slowed by other processes.
-            timings[name] = min(_seconds(function, *arrays, geometry, **bias) for _ in range(2))
+            timings[name] = min(_seconds(function, *arrays, geometry, **options) for _ in range(2))
         _fastest[key] = min(timings, key=timings.get)
     return _fastest[key]
 
