@@ -115,6 +115,7 @@ class _Bilinear(Function):
     names its kernel, its adjoint, and which of (a, g) plays the correlation's input.
     """
     kernel = adjoint = None
+    saved = {"a": "w", "w": "a"}
 
     def __init__(self, geometry):
         self.geometry = geometry
@@ -170,6 +171,8 @@ class ConvWeightGrad(Function):
     dL/dx = ConvTranspose(gy, v),  dL/dgy = Conv(x, v).
     """
 
+    saved = {"x": "gy", "gy": "x"}
+
     def __init__(self, geometry, weight_shape):
         self.geometry, self.weight_shape = geometry, tuple(weight_shape)
 
@@ -186,6 +189,8 @@ class ConvWeightGrad(Function):
 class ChannelSum(Function):
     """y[c] = sum of x[:, c, ...] (a bias's gradient).   dL/dx = dL/dy[c] at every position of channel c."""
 
+    saved = {}
+
     def forward(self, x):
         # The batch first: adding whole samples runs along contiguous memory, and then each
         # channel's pixels are contiguous too; one reduction over (0, 2, 3) strides through
@@ -198,6 +203,8 @@ class ChannelSum(Function):
 
 class ChannelBroadcast(Function):
     """y[:, c, ...] = b[c] over `shape`, the adjoint of ChannelSum.   dL/db = ChannelSum(dL/dy)."""
+
+    saved = {}
 
     def __init__(self, shape):
         self.shape = tuple(shape)
