@@ -26,9 +26,9 @@ Which tensors those are, each op declares in `saved`, next to its formula: for e
 by the name forward gives it, the names of the values its gradient is computed from; "y"
 is the output ("y0", "y1", ... when there are several):
 
-    Mul        y = a * b        dL/da = dL/dy * b,  dL/db = dL/dy * a    saved = {"a": "b", "b": "a"}
-    Add        y = a + b        dL/da = dL/db = dL/dy                    saved = {}
-    Sigmoid    y = sigmoid(x)   dL/dx = dL/dy * y * (1 - y)              saved = {"x": "y"}
+    Mul       y = a * b        dL/da = dL/dy * b,  dL/db = dL/dy * a   saved = {"a": "b", "b": "a"}
+    Add       y = a + b        dL/da = dL/db = dL/dy                   saved = {}
+    Sigmoid   y = sigmoid(x)   dL/dx = dL/dy * y * (1 - y)             saved = {"x": "y"}
 
 Only the gradients of inputs that require grad are computed, so only their entries count:
 for `w * x` with constant data x, the gradient of w reads x and nothing reads w, and an
@@ -59,7 +59,7 @@ class Function:
     def __call__(self, *inputs):
         reference = next((x for x in inputs if isinstance(x, Tensor)), None)
         tensors = [None if x is None else as_tensor(x, like=reference) for x in inputs]
-        arrays = [None if t is None else t.data for t in tensors]
+        arrays = [None if t is None else t._data for t in tensors]
         array_module(*arrays, op=self.name)  # raises a clear error when devices are mixed
         outputs = self.forward(*arrays)
         single = not isinstance(outputs, tuple)
@@ -136,12 +136,12 @@ def _share_version_counters(outputs, inputs):
     """An output that views an input's memory (a reshape, a slice, the input itself) shares
     its version counter, so that a write through either is seen by both, as in PyTorch."""
     for y in outputs:
-        array = y.data
-        if getattr(array, "base", None) is None and not any(x is not None and x.data is array for x in inputs):
-            continue                    # memory of its own: the usual case
-        owner = memory_owner(array)
+        array = y._data
+        fresh = getattr(array, "base", None) is None
+        owner = array if fresh else memory_owner(array)
         for x in inputs:
-            if x is not None and memory_owner(x.data) is owner:
+            # An array with memory of its own can only be an input's array, returned as it is.
+            if x is not None and (x._data is owner if fresh else memory_owner(x._data) is owner):
                 y._version_counter = x._version_counter
                 break
 

@@ -38,7 +38,8 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, name=None):
-        self._data = _checked_array(data, "Tensor", "'data'")
+        self._data = (data if isinstance(data, numpy.ndarray)      # the usual case, quickly
+                      else _checked_array(data, "Tensor", "'data'"))
         self._version_counter = VersionCounter()
         self.grad = None
         self.creator = None
@@ -223,9 +224,9 @@ def memory_owner(array):
 
 
 def _checked_array(data, where, argument):
-    """`data` if it is a NumPy or CuPy array (or NumPy scalar), else a TypeError that says what to do."""
-    if isinstance(data, numpy.ndarray) or (hasattr(data, "dtype") and hasattr(data, "shape")
-                                           and not isinstance(data, Tensor)):
+    """`data` if it is a NumPy or CuPy array (or a NumPy scalar), else a TypeError saying what
+    to do instead."""
+    if hasattr(data, "dtype") and hasattr(data, "shape") and not isinstance(data, Tensor):
         return data
     if isinstance(data, Tensor):
         advice = "x.detach() shares its data without the graph, minicnn.tensor(x) copies it"
