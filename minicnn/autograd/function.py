@@ -99,15 +99,14 @@ class Function:
 
     # --- saved tensors --------------------------------------------------------------------------
     def _versions_read(self, inputs, outputs):
-        """[(is_output, position, version)] of every tensor the backward will read."""
+        """[(is_output, position, version)] of every tensor the backward will read (a tensor
+        that two gradients read is listed twice, which is harmless)."""
         if self._reads is None:
-            read = {(False, i) for i, x in enumerate(inputs) if x is not None}
-            read.update((True, k) for k in range(len(outputs)))
+            read = [(False, i) for i in range(len(inputs))] + [(True, k) for k in range(len(outputs))]
         else:
-            read = set()
-            for i, x in enumerate(inputs):
-                if x is not None and x.requires_grad:
-                    read.update(self._reads.get(i, ()))
+            read = [value for i, values in self._reads.items()
+                    if i < len(inputs) and inputs[i] is not None and inputs[i].requires_grad
+                    for value in values]
         versions = []
         for is_output, position in read:
             tensors = outputs if is_output else inputs
@@ -147,8 +146,8 @@ def _share_version_counters(outputs, inputs):
 
 
 def _positions_read(cls):
-    """`cls.saved` with names turned into positions: {input position: {(is_output,
-    position)}}, or None when the class does not declare it (everything is read)."""
+    """`cls.saved` with names turned into positions: {input position: ((is_output, position),
+    ...)}, or None when the class does not declare it (everything is read)."""
     if cls.saved is None:
         return None
     parameters = list(inspect.signature(cls.forward).parameters.values())[1:]
@@ -167,5 +166,5 @@ def _positions_read(cls):
     reads = {}
     for name, read in cls.saved.items():
         read = (read,) if isinstance(read, str) else tuple(read)
-        reads[position(name, False)[1]] = frozenset(position(r, True) for r in read)
+        reads[position(name, False)[1]] = tuple(position(r, True) for r in read)
     return reads
