@@ -313,12 +313,10 @@ def _gradients(case, values, chosen, create_graph, scramble):
     function = outputs[0].creator
     if scramble:
         rng = numpy.random.default_rng(2)
-        read = [(outputs if is_output else inputs)[position].data
-                for is_output, position, _ in function._saved_versions]
-        others = [t for k, t in enumerate(inputs) if (False, k) not in
-                  {(o, p) for o, p, _ in function._saved_versions}]
-        others += [t for k, t in enumerate(outputs) if (True, k) not in
-                   {(o, p) for o, p, _ in function._saved_versions}]
+        recorded = {(is_output, position) for is_output, position, _ in function._saved_versions}
+        read = [(outputs if is_output else inputs)[position].data for is_output, position in recorded]
+        others = ([t for k, t in enumerate(inputs) if (False, k) not in recorded]
+                  + [t for k, t in enumerate(outputs) if (True, k) not in recorded])
         for tensor in others:
             array = tensor.data
             if array.flags.writeable and not any(numpy.shares_memory(array, r) for r in read):
