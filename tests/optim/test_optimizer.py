@@ -1,4 +1,6 @@
 """minicnn.optim optimizers against torch.optim (float64), and the Optimizer base class."""
+import re
+
 import numpy
 import pytest
 
@@ -255,3 +257,20 @@ def test_a_step_between_forward_and_backward_makes_backward_raise():
     w.grad = None
     (w * w).sum().backward()            # a forward pass after the step is fine
     assert w.grad.numpy().tolist() == [1.0, 3.0, 5.0]
+
+
+def test_the_message_is_pytorchs(torch):
+    def message(library, tensor, optimizer):
+        w = tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = (w * w).sum()
+        w.grad = library.ones(3)
+        optimizer([w], lr=0.5).step()
+        with pytest.raises(RuntimeError) as error:
+            y.backward()
+        return str(error.value)
+    ours = message(minicnn, minicnn.tensor, SGD)
+    theirs = message(torch, torch.tensor, torch.optim.SGD)
+    for part in (r"^(one of the variables needed for gradient computation has been modified by "
+                 r"an inplace operation: )\[", r"\](?:, which is [^,]+,)? (is at version 1; "
+                 r"expected version 0 instead\. Hint: )"):
+        assert re.search(part, ours).groups() == re.search(part, theirs).groups()
