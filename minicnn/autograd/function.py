@@ -33,7 +33,7 @@ is the output ("y0", "y1", ... when there are several):
 Only the gradients of inputs that require grad are computed, so only their entries count:
 for `w * x` with constant data x, the gradient of w reads x and nothing reads w, and an
 update of w before backward is harmless (PyTorch saves the same way). Shapes and dtypes
-may always be read, since an in-place write cannot change them. A Function that does not
+may always be read: an in-place write keeps them. A Function that does not
 declare `saved` is taken to read all its inputs and outputs: the safe default for a new op,
 which at worst raises for a write that could not have changed its gradient.
 """
@@ -50,7 +50,7 @@ class Function:
     differentiable = True
     # {input name: the input and output names its gradient reads}; None: all of them.
     saved = None
-    _reads = None
+    _reads = None       # `saved` as positions, set for each subclass by __init_subclass__
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
