@@ -37,6 +37,7 @@ class Conv(Function):
     x (N, C, H, W) or (N, C, L); w (O, C / G, kh, kw) or (O, C / G, k); b (O,) or None.
     dL/dx = ConvTranspose(dL/dy, w),  dL/dw = ConvWeightGrad(x, dL/dy),  dL/db = ChannelSum(dL/dy).
     """
+    saved = {"x": "w", "w": "x"}
 
     def __init__(self, geometry):
         self.geometry = geometry
@@ -59,6 +60,7 @@ class ConvTranspose(Function):
     y (N, O, out_h, out_w) -> (N, C, H, W) with w (O, C / G, kh, kw), b (C,) or None.
     dL/dy = Conv(dL/dx, w),  dL/dw = ConvWeightGrad(dL/dx, y),  dL/db = ChannelSum(dL/dx).
     """
+    saved = {"y": "w", "w": "y"}
 
     def __init__(self, geometry):
         self.geometry = geometry
@@ -80,6 +82,7 @@ class ConvWeightGrad(Function):
     Conv's weight gradient, bilinear in (x, gy): with v = dL/dgw,
     dL/dx = ConvTranspose(gy, v),  dL/dgy = Conv(x, v).
     """
+    saved = {"x": "gy", "gy": "x"}
 
     def __init__(self, geometry):
         self.geometry = geometry
@@ -97,6 +100,8 @@ class ConvWeightGrad(Function):
 class ChannelSum(Function):
     """y[c] = sum of x[:, c, ...] (a bias's gradient).   dL/dx = dL/dy[c] at every position of channel c."""
 
+    saved = {}
+
     def forward(self, x):
         # The batch first: adding whole samples runs along contiguous memory, and then each
         # channel's pixels are contiguous too (one reduction over (0, 2, 3) strides through memory).
@@ -108,6 +113,8 @@ class ChannelSum(Function):
 
 class ChannelBroadcast(Function):
     """y[:, c, ...] = b[c] over `shape`, the adjoint of ChannelSum.   dL/db = ChannelSum(dL/dy)."""
+
+    saved = {}
 
     def __init__(self, shape):
         self.shape = tuple(shape)

@@ -19,6 +19,8 @@ class MatMul(Function):
     dL/da = dL/dy @ b^T   (..., n, k),   dL/db = a^T @ dL/dy   (..., k, m),
     each summed over the batch dims its input was broadcast along."""
 
+    saved = {"a": "b", "b": "a"}
+
     def forward(self, a, b):
         if _stack_times_matrix(a, b):
             # NumPy multiplies a stack by a matrix one matrix at a time; folding the stack into
@@ -77,6 +79,8 @@ class Linear(Function):
     One Function instead of a transpose, a matmul and an add: this is the op at the end of
     every classifier, and three graph nodes cost more than its GEMM on small layers.
     """
+
+    saved = {"x": "w", "w": "x"}
 
     def forward(self, x, w, b=None):
         y = _product(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + w.shape[:1])

@@ -54,6 +54,8 @@ class MaxPool(Function):
     dL/dx = ScatterPlanes(dL/dy) at those positions (summed where windows overlap).
     (*, H, W) -> values and int64 indices, both (*, out_h, out_w)."""
 
+    saved = {"x": "y1"}                 # self.index is a view of the indices output
+
     def __init__(self, geometry):
         self.geometry = geometry
 
@@ -73,6 +75,8 @@ class AvgPool(Function):
     """y = (sum of x over each window) / divisor, a linear map y = A x.
     dL/dx = A^T dL/dy = AvgPoolBackward(dL/dy).   (*, H, W) -> (*, out_h, out_w)."""
 
+    saved = {}
+
     def __init__(self, geometry):
         self.geometry = geometry
 
@@ -88,6 +92,8 @@ class AvgPool(Function):
 class AvgPoolBackward(Function):
     """gx = A^T gy: each output gradient, divided by its divisor, added over its window.
     Its adjoint is A itself: dL/dgy = AvgPool(dL/dgx).   (*, out_h, out_w) -> (*, H, W)."""
+
+    saved = {}
 
     def __init__(self, geometry):
         self.geometry = geometry
@@ -109,6 +115,8 @@ class GatherPlanes(Function):
     dL/dx = ScatterPlanes(dL/dy): each gradient goes back to where its value was read.
     (*, *in_plane) -> (*, *out_plane)."""
 
+    saved = {}
+
     def __init__(self, index, in_plane, out_plane):
         self.index, self.in_plane, self.out_plane = index, tuple(in_plane), tuple(out_plane)
 
@@ -129,6 +137,8 @@ class GatherPlanes(Function):
 class ScatterPlanes(Function):
     """The adjoint of GatherPlanes: y[p, k] = sum of x[p, l] over the l with index[q, l] = k.
     dL/dx = GatherPlanes(dL/dy).   (*, *out_plane) -> (*, *in_plane)."""
+
+    saved = {}
 
     def __init__(self, index, in_plane, out_plane):
         self.index, self.in_plane, self.out_plane = index, tuple(in_plane), tuple(out_plane)
