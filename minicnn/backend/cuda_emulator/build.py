@@ -7,7 +7,8 @@ cache lives in the user's cache folder, not in the package (which may be read-on
 $MINICNN_CACHE_DIR, else $XDG_CACHE_HOME/minicnn, else ~/.cache/minicnn, each with a
 cuda_emulator/ folder; a folder that cannot be written falls back to the temporary folder.
 Files appear atomically (written under a temporary name, then renamed), so processes
-compiling the same source at once never load a half-written library.
+compiling the same source at once never load a half-written library. A source that does not
+compile keeps its diagnostics there too (<key>.error), so it fails at once the next time.
 """
 import functools
 import hashlib
@@ -75,16 +76,20 @@ def build(unit, *, os_threads=False, sanitize_threads=False, defines=()):
     key = hashlib.sha256("\0".join([unit, HEADER.read_text(), *command[1:],
                                     _compiler_version(command[0])]).encode()).hexdigest()[:32]
     folder = cache_dir()
-    library = folder / f"{key}.so"
+    library, failure = folder / f"{key}.so", folder / f"{key}.error"
     if library.exists():
         return library
+    if failure.exists():
+        raise CompileError(failure.read_text())
     source = _write_atomically(folder / f"{key}.cpp", unit)
     partial = folder / f"{key}.{os.getpid()}.so.tmp"
     result = subprocess.run(command + ["-x", "c++", str(source), "-o", str(partial)],
                             capture_output=True, text=True)
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
-        raise CompileError(f"CUDA emulator: g++ could not compile {source}:\n{result.stderr}")
+        message = f"CUDA emulator: g++ could not compile {source}:\n{result.stderr}"
+        _write_atomically(failure, message)
+        raise CompileError(message)
     os.replace(partial, library)
     return library
 

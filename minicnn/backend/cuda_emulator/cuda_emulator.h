@@ -315,8 +315,10 @@ inline std::vector<int> phase_order(int threads, unsigned int block, int phase) 
 inline bool run_block(std::vector<Fiber>& fibers, unsigned int block) {
     const int threads = int(fibers.size());
     for (int phase = 0;; ++phase) {
-        for (int t : phase_order(threads, block, phase))
+        for (int t : phase_order(threads, block, phase)) {
+            if (!error.empty()) return false;     // a failed assert ends the launch
             if (phase == 0 || fibers[t].state == State::at_barrier) switch_to(fibers[t]);
+        }
         if (!error.empty()) return false;
         int waiting = 0, first = -1;
         for (int t = 0; t < threads; ++t) {

@@ -186,6 +186,7 @@ class Function:
                             raise ValueError(f"{self.name}: argument {position} overlaps argument "
                                              f"{other.position} without being the same array")
                     guarded[key] = _Guarded(value, position, parameter)
+                guarded[key].written |= not parameter.is_const
                 values.append(ctypes.c_void_p(guarded[key].pointer))
             else:
                 _check_scalar(self.name, position, parameter, value)
@@ -223,6 +224,7 @@ class _Guarded:
 
     def __init__(self, array, position, parameter):
         self.array, self.position, self.parameter = array, position, parameter
+        self.written = False      # passed to a parameter that is not const
         self.guard = max(1, GUARD_BYTES // array.itemsize)
         self.buffer = numpy.empty(array.size + 2 * self.guard, dtype=array.dtype)
         self._sentinel = 0xFF if array.dtype.kind == "f" else 0x7F    # NaN, or a huge index
@@ -245,7 +247,7 @@ class _Guarded:
                     f"{shown}{', ...' if changed.size > 8 else ''} {side} the array")
 
     def write_back(self):
-        if not self.parameter.is_const:
+        if self.written:
             self.array.reshape(-1)[:] = self.buffer[self.guard:self.guard + self.array.size]
 
 
