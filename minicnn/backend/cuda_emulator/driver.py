@@ -11,12 +11,11 @@ anything runs: an array of the wrong dtype, a non-contiguous array, a Python num
 NumPy scalar of the wrong width (int64 where the kernel takes int: on a GPU the kernel reads
 the wrong bytes) raises TypeError.
 
-Each array is copied into a buffer with guard bands of GUARD_BYTES on both sides (NaN for
-floating arrays, 0x7F bytes, a huge index, for integer ones), and the kernel gets a pointer
-to the copy. After the launch, a guard that changed means the kernel wrote out of bounds, and
-the call raises KernelError naming the argument and the elements; a read out of bounds gets
-NaN and poisons the result. Only when all is well are the copies written back, so a failed
-launch leaves the arrays as they were.
+Each array is copied into a buffer with guard bands of GUARD_BYTES on both sides, and the
+kernel gets a pointer to the copy. After the launch, a guard that changed means the kernel
+wrote out of bounds, and the call raises KernelError naming the argument and the elements;
+a read out of bounds gets NaN (or a huge integer) and poisons the result. Only when all is
+well are the copies written back, so a failed launch leaves the arrays as they were.
 """
 import ctypes
 import re
@@ -219,6 +218,21 @@ def _check_scalar(name, position, parameter, value):
                         "exactly the bytes of its parameter's type")
 
 
+def _guard_bits(dtype, position):
+    """The bits of argument `position`'s guard elements.
+
+    For floating arrays a signalling NaN: a read poisons the result, and arithmetic on it gives
+    an ordinary NaN, so no computed value (not even `p[n] -= ...` one past the end) can write
+    these bits back. For integer arrays a huge value. Either way the low bits hold the
+    argument's position, so a value copied from another argument's guard does not match.
+    """
+    if dtype.kind == "f":
+        signalling_nan = {2: 0x7C00 | 0x100, 4: 0x7F800000 | 0x100000,
+                          8: 0x7FF0000000000000 | 0xA5A00000000}[dtype.itemsize]
+        return signalling_nan + position
+    return int.from_bytes(b"\x7f" * dtype.itemsize, "little") & ~0xFF | 0x50 + position % 32
+
+
 class _Guarded:
     """An array's copy between two guard bands, and the checks after a launch."""
 
@@ -227,17 +241,16 @@ class _Guarded:
         self.written = False      # passed to a parameter that is not const
         self.guard = max(1, GUARD_BYTES // array.itemsize)
         self.buffer = numpy.empty(array.size + 2 * self.guard, dtype=array.dtype)
-        self._sentinel = 0xFF if array.dtype.kind == "f" else 0x7F    # NaN, or a huge index
-        raw = self.buffer.view(numpy.uint8)
-        raw[:] = self._sentinel
+        self._bits = numpy.dtype(f"u{array.itemsize}")
+        self._sentinel = _guard_bits(array.dtype, position)
+        self.buffer.view(self._bits)[:] = self._sentinel
         self.buffer[self.guard:self.guard + array.size] = array.ravel()
         self.pointer = self.buffer.ctypes.data + self.guard * array.itemsize
 
     def check(self, name):
         bands = {"before": self.buffer[:self.guard], "after": self.buffer[self.guard + self.array.size:]}
         for side, band in bands.items():
-            changed = numpy.flatnonzero((band.view(numpy.uint8) != self._sentinel)
-                                        .reshape(band.size, -1).any(axis=1))
+            changed = numpy.flatnonzero(band.view(self._bits) != self._sentinel)
             if changed.size:
                 offsets = changed - self.guard if side == "before" else changed + self.array.size
                 shown = ", ".join(str(int(k)) for k in offsets[:8])
