@@ -7,6 +7,8 @@ yes for NumPy arrays in the modules that ask (GPU_DISPATCH) while the kernels ar
 What stays on NumPy either way: the matrix products (cuBLAS on a GPU) and elementwise
 arithmetic (CuPy's ufuncs), so `linear` only checks that nothing else interferes.
 """
+import importlib
+
 import numpy
 import pytest
 
@@ -14,7 +16,7 @@ import minicnn
 from minicnn.backend import cuda_kernels
 
 from .conftest import requires_compiler
-from .test_cpu_gpu_agreement import CASES, TOLERANCES, _run
+from .test_cpu_gpu_agreement import CASES, _run, assert_same_results, inputs, optimizer_steps
 
 pytestmark = requires_compiler
 
@@ -25,7 +27,6 @@ GPU_DISPATCH = ("minicnn.functional.conv", "minicnn.functional.pool", "minicnn.f
 
 @pytest.fixture
 def gpu_path_on_numpy(monkeypatch):
-    import importlib
     for name in GPU_DISPATCH:
         monkeypatch.setattr(importlib.import_module(name), "is_cupy_array", lambda array: True)
     with cuda_kernels.emulated():
@@ -42,33 +43,13 @@ def _both_paths(request, run):
 @pytest.mark.parametrize("dtype", [numpy.float64, numpy.float32])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_emulated_gpu_path_equals_the_cpu_path(request, name, dtype):
-    rng = numpy.random.default_rng(0)
-    arrays = [rng.standard_normal(shape).astype(dtype) for shape in CASES[name]]
-    if name == "batch_norm":
-        arrays[1] = arrays[1] + 1
-    cpu, gpu = _both_paths(request, lambda: _run(name, arrays, "cpu"))
-    for position, (on_cpu, on_gpu) in enumerate(zip(cpu, gpu)):
-        scale = max(1.0, float(numpy.abs(on_cpu).max(initial=0.0)))
-        numpy.testing.assert_allclose(on_gpu, on_cpu, rtol=TOLERANCES[dtype],
-                                      atol=TOLERANCES[dtype] * scale,
-                                      err_msg=f"{name}: array {position} (0 = output, then gradients)")
+    arrays = inputs(name, dtype)
+    assert_same_results(name, dtype, *_both_paths(request, lambda: _run(name, arrays, "cpu")))
 
 
-@pytest.mark.parametrize("optimizer", ["SGD", "AdamW"])
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
 def test_emulated_fused_optimizer_steps_equal_the_cpu_steps(request, optimizer):
-    rng = numpy.random.default_rng(3)
-    start, grads = rng.standard_normal(20), [rng.standard_normal(20) for _ in range(5)]
-
-    def train():
-        p = minicnn.tensor(start, requires_grad=True)
-        opt = (minicnn.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
-               if optimizer == "SGD" else minicnn.optim.AdamW([p], lr=0.01))
-        for g in grads:
-            p.grad = minicnn.tensor(g)
-            opt.step()
-        return p.numpy()
-
-    cpu, gpu = _both_paths(request, train)
+    cpu, gpu = _both_paths(request, lambda: optimizer_steps(optimizer, "cpu"))
     numpy.testing.assert_allclose(gpu, cpu, rtol=1e-12)
 
 
