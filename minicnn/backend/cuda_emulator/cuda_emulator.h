@@ -21,7 +21,8 @@
 //   6. launch() and parameters(): what each generated entry point calls.
 #pragma once
 
-#include <algorithm>
+// Only light standard headers: every emulated module compiles this file afresh, and <random>,
+// <functional>, <string> and <vector> would double the time it takes.
 #include <atomic>
 #include <cassert>
 #include <cfloat>
@@ -33,15 +34,11 @@
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <numeric>
-#include <random>
-#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
-#include <vector>
 #include <math.h>          // the float overloads of exp, log, sqrt... in the global namespace
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -185,31 +182,72 @@ struct LaunchConfig {
 // float or double, -1 as an integer) makes a read before any write visible in the results.
 constexpr unsigned char poison = 0xFF;
 constexpr std::size_t dynamic_shared_guard = 1024;   // bytes watched on each side
+constexpr std::size_t output_limit = 1 << 20;        // as CUDA's printf buffer, 1 MiB
 
 inline const LaunchConfig* config;
-inline std::function<void()> run_kernel;        // the kernel, with this launch's arguments
-inline std::string error;                        // the launch's first error, "" while all is well
-inline std::string output;                       // what device printf wrote
-constexpr std::size_t output_limit = 1 << 20;    // as CUDA's printf buffer, 1 MiB
-inline std::vector<unsigned char> dynamic_shared; // guard, the launch's bytes, guard
+inline void (*run_kernel)(const void* call);    // runs kernel_call: the kernel and its arguments
+inline const void* kernel_call;
+inline char error[1024];                         // the launch's first error, "" while all is well
+inline char output[output_limit];                // what device printf wrote
+inline std::size_t output_bytes;
+inline unsigned char* dynamic_shared;            // guard, the launch's bytes, guard
+inline std::size_t dynamic_shared_total;
 
-inline unsigned char* dynamic_shared_memory() { return dynamic_shared.data() + dynamic_shared_guard; }
+inline unsigned char* dynamic_shared_memory() { return dynamic_shared + dynamic_shared_guard; }
 
-inline std::string where() {
-    char text[96];
-    std::snprintf(text, sizeof text, "thread (%u, %u, %u) of block (%u, %u, %u)", thread_index.x,
-                  thread_index.y, thread_index.z, block_index.x, block_index.y, block_index.z);
-    return text;
+#ifdef MINICNN_EMULATOR_OS_THREADS
+inline std::mutex guard;      // guards error, output and the barrier
+#define EMU_LOCKED std::lock_guard<std::mutex> held(guard)
+#else
+#define EMU_LOCKED            // fibers take turns: nothing else runs meanwhile
+#endif
+
+// Records the launch's first error (the caller holds the lock); `thread`, when given, is named
+// with its block.
+inline void report(const uint3* thread, const char* format, ...) {
+    if (error[0]) return;
+    va_list arguments;
+    va_start(arguments, format);
+    const int length = std::vsnprintf(error, sizeof error, format, arguments);
+    va_end(arguments);
+    if (thread && length >= 0 && std::size_t(length) < sizeof error)
+        std::snprintf(error + length, sizeof error - length, " in thread (%u, %u, %u) of block (%u, %u, %u)",
+                      thread->x, thread->y, thread->z, block_index.x, block_index.y, block_index.z);
 }
 
-inline void set_error(const std::string& message) {
-    if (error.empty()) error = message;
+inline void report_unreached_barrier(int line, int waiting, int threads) {
+    report(nullptr, "__syncthreads() at line %d was reached by %d of the %d threads of block "
+           "(%u, %u, %u); the others had returned, and a barrier waits for every thread",
+           line, waiting, threads, block_index.x, block_index.y, block_index.z);
 }
 
-inline std::string format(const char* format, va_list arguments) {
-    char text[1024];
+inline int device_printf(const char* format, ...) {
+    char line[1024];
+    va_list arguments;
+    va_start(arguments, format);
+    const int length = std::vsnprintf(line, sizeof line, format, arguments);
+    va_end(arguments);
+    const std::size_t bytes = std::strlen(line);
+    EMU_LOCKED;
+    if (output_bytes + bytes <= output_limit) {
+        std::memcpy(output + output_bytes, line, bytes);
+        output_bytes += bytes;
+    }
+    return length;
+}
+
+[[noreturn]] inline void stop_failed_thread();    // each build's own way to end a thread
+
+[[noreturn]] inline void fail(const char* format, ...) {
+    char text[512];
+    va_list arguments;
+    va_start(arguments, format);
     std::vsnprintf(text, sizeof text, format, arguments);
-    return text;
+    va_end(arguments);
+    EMU_LOCKED;
+    const uint3 thread = thread_index;
+    report(&thread, "%s", text);
+    stop_failed_thread();
 }
 
 inline void start_block(unsigned int linear_block) {
@@ -217,20 +255,19 @@ inline void start_block(unsigned int linear_block) {
     block_index = {linear_block % grid.x, linear_block / grid.x % grid.y, linear_block / grid.x / grid.y};
     for (int k = 0; k < config->static_shared_count; ++k)
         std::memset(config->static_shared[k], poison, config->static_shared_bytes[k]);
-    std::fill(dynamic_shared.begin(), dynamic_shared.end(), poison);
+    std::memset(dynamic_shared, poison, dynamic_shared_total);
 }
 
 inline bool dynamic_shared_guards_intact() {
-    auto is_poison = [](unsigned char byte) { return byte == poison; };
-    const auto after = dynamic_shared.begin() + dynamic_shared_guard + config->dynamic_shared_bytes;
-    if (std::all_of(dynamic_shared.begin(), dynamic_shared.begin() + dynamic_shared_guard, is_poison) &&
-        std::all_of(after, dynamic_shared.end(), is_poison))
-        return true;
-    set_error("wrote outside its dynamic shared memory (extern __shared__, " +
-              std::to_string(config->dynamic_shared_bytes) + " bytes) in block (" +
-              std::to_string(block_index.x) + ", " + std::to_string(block_index.y) + ", " +
-              std::to_string(block_index.z) + ")");
-    return false;
+    const std::size_t end = dynamic_shared_guard + config->dynamic_shared_bytes;
+    for (std::size_t k = 0; k < dynamic_shared_total; ++k)
+        if ((k < dynamic_shared_guard || k >= end) && dynamic_shared[k] != poison) {
+            report(nullptr, "wrote outside its dynamic shared memory (extern __shared__, %llu bytes) "
+                   "in block (%u, %u, %u)", config->dynamic_shared_bytes, block_index.x,
+                   block_index.y, block_index.z);
+            return false;
+        }
+    return true;
 }
 
 inline uint3 thread_of(unsigned int t) {
@@ -260,7 +297,7 @@ inline void fiber_main() {
     for (;;) {
         self->state = State::returned;
         if (!_setjmp(self->resume)) _longjmp(to_scheduler, 1);
-        run_kernel();
+        run_kernel(kernel_call);
     }
 }
 
@@ -289,59 +326,50 @@ inline void syncthreads(int line) {
     if (!_setjmp(self->resume)) _longjmp(to_scheduler, 1);
 }
 
-[[noreturn]] inline void fail(const char* text, ...) {
-    va_list arguments;
-    va_start(arguments, text);
-    set_error(format(text, arguments) + " in " + where());
-    va_end(arguments);
+[[noreturn]] inline void stop_failed_thread() {
     current->state = State::failed;       // never resumed
     _longjmp(to_scheduler, 1);
 }
 
-// The order in which a phase runs the threads: the ones a missing barrier would hurt run
-// before the ones they depend on in at least one of the orders.
-inline std::vector<int> phase_order(int threads, unsigned int block, int phase) {
-    std::vector<int> order(threads);
-    std::iota(order.begin(), order.end(), 0);
-    if (config->thread_order == 1) std::reverse(order.begin(), order.end());
-    if (config->thread_order == 2) {
-        std::mt19937 random(config->seed * 7919u + block * 104729u + unsigned(phase));
-        std::shuffle(order.begin(), order.end(), random);
+// The order in which a phase runs the threads: a missing barrier shows as a wrong result when
+// a thread runs before the threads whose writes it needs, which some order brings about.
+inline void phase_order(int* order, int threads, unsigned int block, int phase) {
+    for (int t = 0; t < threads; ++t) order[t] = config->thread_order == 1 ? threads - 1 - t : t;
+    if (config->thread_order != 2) return;
+    // Fisher-Yates with xorshift64: another repeatable order for every seed, block and phase.
+    std::uint64_t state = (config->seed + 1ull) * 0x9E3779B97F4A7C15ull ^ (std::uint64_t(block) << 32) ^ phase;
+    for (int t = threads - 1; t > 0; --t) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        std::swap(order[t], order[state % std::uint64_t(t + 1)]);
     }
-    return order;
 }
 
 // Runs one block to its end; false (with `error` set) when it cannot end.
-inline bool run_block(std::vector<Fiber>& fibers, unsigned int block) {
-    const int threads = int(fibers.size());
+inline bool run_block(Fiber* fibers, int* order, int threads, unsigned int block) {
     for (int phase = 0;; ++phase) {
-        for (int t : phase_order(threads, block, phase)) {
-            if (!error.empty()) return false;     // a failed assert ends the launch
-            if (phase == 0 || fibers[t].state == State::at_barrier) switch_to(fibers[t]);
+        phase_order(order, threads, block, phase);
+        for (int k = 0; k < threads; ++k) {
+            if (error[0]) return false;           // a failed assert ends the launch
+            Fiber& fiber = fibers[order[k]];
+            if (phase == 0 || fiber.state == State::at_barrier) switch_to(fiber);
         }
-        if (!error.empty()) return false;
+        if (error[0]) return false;
         int waiting = 0, first = -1;
         for (int t = 0; t < threads; ++t) {
             if (fibers[t].state != State::at_barrier) continue;
             ++waiting;
             if (first < 0) first = t;
             if (fibers[t].barrier_line != fibers[first].barrier_line) {
-                thread_index = fibers[t].index;
-                set_error("threads wait at different __syncthreads() (lines " +
-                          std::to_string(fibers[first].barrier_line) + " and " +
-                          std::to_string(fibers[t].barrier_line) + "), " + where());
+                report(&fibers[t].index, "threads wait at different __syncthreads() (lines %d and %d)",
+                       fibers[first].barrier_line, fibers[t].barrier_line);
                 return false;
             }
         }
         if (waiting == 0) return true;
         if (waiting < threads) {
-            thread_index = fibers[first].index;
-            set_error("__syncthreads() at line " + std::to_string(fibers[first].barrier_line) +
-                      " was reached by " + std::to_string(waiting) + " of the " +
-                      std::to_string(threads) + " threads of block (" +
-                      std::to_string(block_index.x) + ", " + std::to_string(block_index.y) + ", " +
-                      std::to_string(block_index.z) +
-                      "); the others had returned, and a barrier waits for every thread");
+            report_unreached_barrier(fibers[first].barrier_line, waiting, threads);
             return false;
         }
     }
@@ -362,13 +390,17 @@ inline void run_grid(unsigned int blocks, int threads) {
     const std::size_t slot = stack_bytes + page;            // a stack and the page that guards it
     char* stacks = static_cast<char*>(mmap(nullptr, slot * threads, PROT_READ | PROT_WRITE,
                                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
-    if (stacks == MAP_FAILED) { set_error("could not allocate the threads' stacks"); return; }
-    std::vector<Fiber> fibers(threads);
+    if (stacks == MAP_FAILED) {
+        report(nullptr, "could not allocate the stacks of %d threads", threads);
+        return;
+    }
+    Fiber* fibers = new Fiber[threads];
+    int* order = new int[threads];
 
-    std::vector<char> signal_stack(1 << 16);
+    static char signal_stack[1 << 16];
     stack_t handler_stack{}, previous_stack;
-    handler_stack.ss_sp = signal_stack.data();
-    handler_stack.ss_size = signal_stack.size();
+    handler_stack.ss_sp = signal_stack;
+    handler_stack.ss_size = sizeof signal_stack;
     struct sigaction on_fault{}, previous_segv, previous_bus;
     on_fault.sa_sigaction = crash_handler;
     on_fault.sa_flags = SA_SIGINFO | SA_ONSTACK;
@@ -384,33 +416,24 @@ inline void run_grid(unsigned int blocks, int threads) {
         }
         for (unsigned int b = 0; b < blocks; ++b) {
             start_block(b);
-            if (!run_block(fibers, b) || !dynamic_shared_guards_intact()) break;
+            if (!run_block(fibers, order, threads, b) || !dynamic_shared_guards_intact()) break;
         }
     } else {
-        char text[64];
-        std::snprintf(text, sizeof text, "illegal memory access at address %p", crash_address);
-        set_error(std::string(text) + " in " + where() +
-                  " (an index far outside every array, or a stack overflow)");
+        const uint3 thread = thread_index;
+        report(&thread, "illegal memory access at address %p (an index far outside every array, "
+               "or a stack overflow)", crash_address);
     }
     sigaction(SIGSEGV, &previous_segv, nullptr);
     sigaction(SIGBUS, &previous_bus, nullptr);
     sigaltstack(&previous_stack, nullptr);
+    delete[] order;
+    delete[] fibers;
     munmap(stacks, slot * threads);
-}
-
-inline int device_printf(const char* text, ...) {
-    va_list arguments;
-    va_start(arguments, text);
-    const std::string line = format(text, arguments);
-    va_end(arguments);
-    if (output.size() + line.size() <= output_limit) output += line;
-    return int(line.size());
 }
 
 #else  // ---- 5. One OS thread per CUDA thread ---------------------------------------------
 
 struct Aborted {};            // thrown to end a thread once the launch has failed
-inline std::mutex guard;      // guards error, output and the barrier
 
 struct Barrier {
     std::condition_variable wake;
@@ -422,11 +445,7 @@ struct Barrier {
     void settle() {
         if (waiting == 0 || waiting + returned < threads) return;
         if (returned > 0) {
-            set_error("__syncthreads() at line " + std::to_string(line) + " was reached by " +
-                      std::to_string(waiting) + " of the " + std::to_string(threads) +
-                      " threads of block (" + std::to_string(block_index.x) + ", " +
-                      std::to_string(block_index.y) + ", " + std::to_string(block_index.z) +
-                      "); the others had returned, and a barrier waits for every thread");
+            report_unreached_barrier(line, waiting, threads);
             broken = true;
         }
         waiting = 0;
@@ -440,8 +459,8 @@ inline void syncthreads(int line) {
     std::unique_lock<std::mutex> held(guard);
     if (barrier.broken) throw Aborted{};
     if (barrier.waiting > 0 && barrier.line != line) {
-        set_error("threads wait at different __syncthreads() (lines " + std::to_string(barrier.line) +
-                  " and " + std::to_string(line) + "), " + where());
+        const uint3 thread = thread_index;
+        report(&thread, "threads wait at different __syncthreads() (lines %d and %d)", barrier.line, line);
         barrier.broken = true;
         barrier.wake.notify_all();
         throw Aborted{};
@@ -454,48 +473,33 @@ inline void syncthreads(int line) {
     if (barrier.broken) throw Aborted{};
 }
 
-[[noreturn]] inline void fail(const char* text, ...) {
-    va_list arguments;
-    va_start(arguments, text);
-    const std::string message = format(text, arguments) + " in " + where();
-    va_end(arguments);
-    std::lock_guard<std::mutex> held(guard);
-    set_error(message);
+[[noreturn]] inline void stop_failed_thread() {      // called with `guard` held
     barrier.broken = true;
     barrier.wake.notify_all();
     throw Aborted{};
 }
 
 inline void run_grid(unsigned int blocks, int threads) {
-    for (unsigned int b = 0; b < blocks && error.empty(); ++b) {
+    std::thread* workers = new std::thread[threads];
+    for (unsigned int b = 0; b < blocks && !error[0]; ++b) {
         start_block(b);
         const uint3 block = block_index;
         barrier.threads = threads;
         barrier.waiting = barrier.returned = 0;
         barrier.broken = false;
-        std::vector<std::thread> workers;
         for (int t = 0; t < threads; ++t)
-            workers.emplace_back([t, block] {
+            workers[t] = std::thread([t, block] {
                 thread_index = thread_of(unsigned(t));
                 block_index = block;
-                try { run_kernel(); } catch (const Aborted&) {}
+                try { run_kernel(kernel_call); } catch (const Aborted&) {}
                 std::lock_guard<std::mutex> held(guard);
                 ++barrier.returned;
                 barrier.settle();
             });
-        for (auto& worker : workers) worker.join();
-        if (error.empty()) dynamic_shared_guards_intact();
+        for (int t = 0; t < threads; ++t) workers[t].join();
+        if (!error[0]) dynamic_shared_guards_intact();
     }
-}
-
-inline int device_printf(const char* text, ...) {
-    va_list arguments;
-    va_start(arguments, text);
-    const std::string line = format(text, arguments);
-    va_end(arguments);
-    std::lock_guard<std::mutex> held(guard);
-    if (output.size() + line.size() <= output_limit) output += line;
-    return int(line.size());
+    delete[] workers;
 }
 
 #endif
@@ -536,22 +540,36 @@ const Parameter* parameters(void (*)(P...), int* count) {
     return list;
 }
 
+// A kernel with its arguments: what every thread runs.
+template <typename... P>
+struct Call {
+    void (*kernel)(P...);
+    std::tuple<P...> arguments;
+
+    static void run(const void* call) {
+        const Call& self = *static_cast<const Call*>(call);
+        std::apply(self.kernel, self.arguments);
+    }
+};
+
 // Runs kernel<<<grid, block, dynamic_shared_bytes>>> with args[k] pointing at the k-th
 // argument's value (cudaLaunchKernel's convention); 0 on success, else 1 and `message`.
 template <typename... P, std::size_t... K>
 int launch(void (*kernel)(P...), void* const* args, const LaunchConfig& launch_config,
            char* message, std::size_t message_size, std::index_sequence<K...>) {
-    std::tuple<P...> values{*static_cast<P*>(args[K])...};
+    const Call<P...> call{kernel, {*static_cast<P*>(args[K])...}};
     config = &launch_config;
     grid_dim = dim3(launch_config.grid[0], launch_config.grid[1], launch_config.grid[2]);
     block_dim = dim3(launch_config.block[0], launch_config.block[1], launch_config.block[2]);
-    run_kernel = [&] { std::apply(kernel, values); };
-    error.clear();
-    dynamic_shared.assign(launch_config.dynamic_shared_bytes + 2 * dynamic_shared_guard, poison);
+    run_kernel = &Call<P...>::run;
+    kernel_call = &call;
+    error[0] = '\0';
+    dynamic_shared_total = launch_config.dynamic_shared_bytes + 2 * dynamic_shared_guard;
+    dynamic_shared = static_cast<unsigned char*>(std::malloc(dynamic_shared_total));
     run_grid(grid_dim.x * grid_dim.y * grid_dim.z, int(block_dim.x * block_dim.y * block_dim.z));
-    run_kernel = nullptr;
-    std::snprintf(message, message_size, "%s", error.c_str());
-    return error.empty() ? 0 : 1;
+    std::free(dynamic_shared);
+    std::snprintf(message, message_size, "%s", error);
+    return error[0] ? 1 : 0;
 }
 
 template <typename... P>
@@ -566,10 +584,8 @@ int launch(void (*kernel)(P...), void* const* args, const LaunchConfig& launch_c
 // the entry points that driver.py generates, and these.
 #define EMU_EXPORT extern "C" __attribute__((visibility("default")))
 EMU_EXPORT std::size_t minicnn_emu_config_bytes() { return sizeof(emu::LaunchConfig); }
-EMU_EXPORT std::size_t minicnn_emu_take_output(char* buffer, std::size_t size) {
-    const std::size_t length = std::min(size, emu::output.size());
-    std::memcpy(buffer, emu::output.data(), length);
-    emu::output.erase(0, length);
-    return length;
+EMU_EXPORT std::size_t minicnn_emu_output_bytes() { return emu::output_bytes; }
+EMU_EXPORT void minicnn_emu_take_output(char* buffer) {      // buffer: output_bytes() long
+    std::memcpy(buffer, emu::output, emu::output_bytes);
+    emu::output_bytes = 0;
 }
-EMU_EXPORT std::size_t minicnn_emu_output_bytes() { return emu::output.size(); }

@@ -112,9 +112,10 @@ class RawModule:
 
     def _take_output(self):
         """What device printf wrote during the last launch."""
+        self._library.minicnn_emu_output_bytes.restype = ctypes.c_size_t
         size = self._library.minicnn_emu_output_bytes()
         buffer = ctypes.create_string_buffer(size)
-        self._library.minicnn_emu_take_output(buffer, ctypes.c_size_t(size))
+        self._library.minicnn_emu_take_output(buffer)
         return buffer.raw[:size].decode(errors="replace")
 
 
