@@ -86,3 +86,12 @@ def test_batch_norm_takes_its_block_from_the_kernels_shared_array(mutated_kernel
         mean, var = batch_norm.batch_norm_stats(x)
     numpy.testing.assert_allclose(mean, x.mean(axis=(0, 2)), rtol=1e-12)
     numpy.testing.assert_allclose(var, x.var(axis=(0, 2)), rtol=1e-12)
+
+
+def test_batch_norm_refuses_a_shared_array_that_is_not_a_power_of_two(mutated_kernels):
+    # The tree sum halves the block: with 96 threads it would drop values.
+    mutated_kernels("batch_norm", "#define BLOCK 256", "#define BLOCK 96")
+    with cuda_kernels.emulated(), pytest.raises(RuntimeError, match=r"batch_norm: the reduction "
+                                                r"kernel's __shared__ array holds 96 values; the "
+                                                r"tree sum needs a power of two"):
+        batch_norm.batch_norm_stats(numpy.ones((2, 3, 4)))
