@@ -95,6 +95,8 @@ class RawModule:
                            os_threads=os_threads, sanitize_threads=sanitize_threads,
                            defines=defines)
         self._library = ctypes.CDLL(str(path))
+        self._library.minicnn_emu_config_bytes.restype = ctypes.c_size_t
+        self._library.minicnn_emu_output_bytes.restype = ctypes.c_size_t
         if self._library.minicnn_emu_config_bytes() != ctypes.sizeof(_LaunchConfig):
             raise RuntimeError("CUDA emulator: driver.py's _LaunchConfig does not match "
                                "emu::LaunchConfig in cuda_emulator.h")
@@ -112,7 +114,6 @@ class RawModule:
 
     def _take_output(self):
         """What device printf wrote during the last launch."""
-        self._library.minicnn_emu_output_bytes.restype = ctypes.c_size_t
         size = self._library.minicnn_emu_output_bytes()
         buffer = ctypes.create_string_buffer(size)
         self._library.minicnn_emu_take_output(buffer)
@@ -198,9 +199,9 @@ def _check_array(name, position, parameter, value):
     if not isinstance(value, numpy.ndarray):
         raise TypeError(f"{name}: argument {position} ({parameter}) must be a NumPy array, "
                         f"got {type(value).__module__}.{type(value).__name__}")
-    if value.dtype.str[1:] != parameter.dtype_code:
+    if value.dtype.str[1:] != parameter.dtype_code or not value.dtype.isnative:
         raise TypeError(f"{name}: argument {position} is {parameter} but got an array of "
-                        f"{value.dtype}")
+                        f"{value.dtype}{'' if value.dtype.isnative else ' (not in native byte order)'}")
     if not value.flags.c_contiguous:
         raise ValueError(f"{name}: argument {position} ({parameter}) must be C-contiguous (a "
                          f"kernel sees only the data pointer), got strides {value.strides}")

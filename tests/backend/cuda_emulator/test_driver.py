@@ -167,6 +167,13 @@ def test_an_array_of_the_wrong_dtype_raises(module):
         module.get_function("scale")((1,), (4,), (x, x.astype(numpy.float32), numpy.int32(4), numpy.float32(1)))
 
 
+def test_an_array_in_the_other_byte_order_raises(module):
+    x = numpy.zeros(4, dtype=">f4")
+    with pytest.raises(TypeError, match=r"scale: argument 0 is const float\* but got an array of "
+                                        r">f4 \(not in native byte order\)"):
+        module.get_function("scale")((1,), (4,), (x, numpy.zeros(4, numpy.float32), numpy.int32(4), numpy.float32(1)))
+
+
 def test_arrays_must_be_contiguous_writable_numpy_arrays(module):
     f = module.get_function("scale")
     x = numpy.zeros(8, dtype=numpy.float32)
