@@ -37,9 +37,11 @@ def test_sample_keeps_the_dtype_and_reads_integer_points_exactly():
     assert sample(masks, rows[None] + 0.4, cols[None] - 0.4, "nearest").dtype == masks.dtype
 
 
-def test_affine_points_apply_the_inverse_map_to_pixel_centres():
-    inverse = numpy.array([[[2.0, 0.5, 1.0], [0.0, 3.0, -1.0], [0, 0, 1]]])
-    rows, cols = affine_points(inverse, 2, 3)
+def test_affine_points_measure_the_map_from_the_centre():
+    inverse = numpy.array([[[2.0, 0.5], [0.0, 3.0]]])
+    centre, shift = numpy.array([1.0, 0.5]), numpy.array([[1.0, -2.0]])
+    rows, cols = affine_points(inverse, centre, shift, 2, 3)
     assert rows.shape == cols.shape == (1, 2, 3)
     y, x = 1, 2                      # output pixel: row 1, column 2
-    assert cols[0, y, x] == 2.0 * x + 0.5 * y + 1.0 and rows[0, y, x] == 3.0 * y - 1.0
+    dx, dy = x - 1.0 - 1.0, y - 0.5 + 2.0
+    assert cols[0, y, x] == 1.0 + 2.0 * dx + 0.5 * dy and rows[0, y, x] == 0.5 + 3.0 * dy
