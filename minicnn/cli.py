@@ -32,7 +32,7 @@ OPTIMIZERS = {
 }
 DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
-            "patience": None, "augment": True}
+            "patience": None, "augment": "basic", "mixup": None, "cutmix": False}
 
 
 def build_parser():
@@ -51,9 +51,16 @@ def build_parser():
     train.add_argument("--seed", type=int, help="seed of weights and shuffling (default: 0)")
     train.add_argument("--limit", type=int, help="use only the first N train and test samples")
     train.add_argument("--root", help="folder of file-based datasets (default: data)")
-    train.add_argument("--augment", action=argparse.BooleanOptionalAction,
-                       help="random shifts by up to 2 pixels, and flips for colour images "
-                            "(default: on)")
+    train.add_argument("--augment", choices=transforms.POLICIES,
+                       help="augmentation policy: none, basic (random shifts by up to 2 pixels, "
+                            "and flips for colour images), strong (basic + affine maps, colour "
+                            "jitter, erasing) (default: basic)")
+    train.add_argument("--no-augment", dest="augment", action="store_const", const="none",
+                       help="the same as --augment none")
+    train.add_argument("--mixup", type=float, metavar="ALPHA",
+                       help="MixUp training batches, lambda ~ Beta(ALPHA, ALPHA)")
+    train.add_argument("--cutmix", action="store_const", const=True,
+                       help="CutMix training batches (with --mixup: one of the two per batch)")
     train.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
     train.add_argument("--out", default="runs", help="parent of the run directory (default: runs)")
     train.add_argument("--name", help="run directory name (default: MODEL-DATASET)")
@@ -71,14 +78,24 @@ def build_parser():
 
 # --- pieces shared by the commands ----------------------------------------------------------
 def augmentation(config, train):
-    """Random shifts (padding 2, crop back) for training; flips too where mirror images make
-    sense (colour photos and shapes, not digits)."""
-    if not (train and config["augment"]):
+    """The training images' augmentation policy (transforms/policies.py), with flips where
+    mirror images make sense (colour photos and shapes, not digits)."""
+    if not train:
         return None
-    steps = [transforms.RandomCrop(padding=2)]
-    if config["dataset"] in ("cifar10", "shapes"):
-        steps.append(transforms.RandomHorizontalFlip())
-    return transforms.Compose(steps)
+    # Run directories written before the named policies saved true or false.
+    policy = {True: "basic", False: "none"}.get(config["augment"], config["augment"])
+    return transforms.augmentation_policy(policy, hflip=config["dataset"] in ("cifar10", "shapes"))
+
+
+def batch_mixing(config, num_classes):
+    """MixUp and/or CutMix of the training batches (one of the two per batch when both are
+    asked for), or None."""
+    mixings = []
+    if config["mixup"] is not None:
+        mixings.append(transforms.MixUp(config["mixup"], num_classes))
+    if config["cutmix"]:
+        mixings.append(transforms.CutMix(num_classes=num_classes))
+    return transforms.RandomChoice(mixings) if mixings else None
 
 
 def load_split(config, train):
@@ -136,7 +153,8 @@ def train_command(args):
         json.dump(config, f, indent=1)
 
     trainer = Trainer(model, optimizer,
-                      DataLoader(train_data, batch_size=config["batch_size"], shuffle=True),
+                      DataLoader(train_data, batch_size=config["batch_size"], shuffle=True,
+                                 batch_transform=batch_mixing(config, len(config["class_names"]))),
                       DataLoader(test_data, batch_size=256), scheduler, out_dir=run_dir,
                       patience=config["patience"], quiet=args.quiet,
                       class_names=config["class_names"])

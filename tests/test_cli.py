@@ -7,6 +7,7 @@ import numpy
 import pytest
 
 from minicnn.cli import main
+from minicnn.training import Trainer
 
 pytest.importorskip("mlxtend")
 
@@ -69,6 +70,50 @@ def test_resume_continues_the_run(tmp_path, capsys):
     assert config["lr"] == 0.01 and config["epochs"] == 2      # saved settings, new epochs
 
 
+def test_augmentation_options_are_recorded_and_resume_reproduces_the_run(tmp_path, monkeypatch):
+    """--augment, --mixup and --cutmix draw from the global generator, which the checkpoint
+    saves: a run interrupted after its first epoch and resumed trains the same weights as
+    one that was not interrupted."""
+    options = ["train", "--epochs", "2", "--limit", "96", "--batch-size", "32", "--augment",
+               "strong", "--mixup", "0.4", "--cutmix", "--out", str(tmp_path), "--quiet"]
+    main(options + ["--name", "straight"])
+    interrupt = iter([True])
+    original = Trainer.should_stop_early
+
+    def interrupted_once(self):
+        if next(interrupt, False):
+            raise KeyboardInterrupt
+        return original(self)
+    monkeypatch.setattr(Trainer, "should_stop_early", interrupted_once)
+    with pytest.raises(SystemExit):                 # exit 130 after epoch 1's checkpoint
+        main(options + ["--name", "resumed"])
+    main(["train", "--resume", "--name", "resumed", "--out", str(tmp_path), "--quiet"])
+    config = json.loads((tmp_path / "resumed" / "config.json").read_text())
+    assert (config["augment"], config["mixup"], config["cutmix"]) == ("strong", 0.4, True)
+    straight, resumed = (json.loads((tmp_path / name / "metrics.json").read_text())["history"]
+                         for name in ("straight", "resumed"))
+    assert resumed["epoch"] == [1, 2]
+    assert resumed["train_loss"] == straight["train_loss"]
+    assert resumed["val_loss"] == straight["val_loss"]
+    weights = [numpy.load(tmp_path / name / "model.npz") for name in ("straight", "resumed")]
+    for key in weights[0].files:
+        numpy.testing.assert_array_equal(weights[0][key], weights[1][key])
+
+
+def test_no_augment_and_old_configs_map_to_named_policies(tmp_path):
+    main(["train", "--no-augment", "--limit", "32", "--epochs", "1", "--out", str(tmp_path),
+          "--name", "plain", "--quiet"])
+    config_path = tmp_path / "plain" / "config.json"
+    config = json.loads(config_path.read_text())
+    assert config["augment"] == "none" and config["mixup"] is None and config["cutmix"] is False
+    # A run directory written before the named policies saved "augment": true.
+    config["augment"] = True
+    config_path.write_text(json.dumps(config))
+    main(["train", "--epochs", "2", "--resume", "--out", str(tmp_path), "--name", "plain",
+          "--quiet"])
+    assert json.loads(config_path.read_text())["epochs"] == 2
+
+
 def test_unknown_names_exit_2_listing_choices(capsys):
     for option, name, valid in (("--model", "lenet7", "lenet5"), ("--dataset", "mnist6k", "mnist5k")):
         with pytest.raises(SystemExit) as exit_info:
@@ -85,6 +130,14 @@ def test_errors_name_the_problem(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--epochs", "0", "--out", str(tmp_path)])
     assert "--epochs must be positive, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--mixup", "0", "--limit", "8", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "MixUp: 'alpha' must be > 0 (the Beta(alpha, alpha) distribution of lambda), got 0.0" \
+        in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--augment", "medium"])
+    assert "invalid choice: 'medium'" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ from ..serialization import save
 from ..autograd import Tensor, no_grad
 from ..backend import move_array, to_numpy
 from .checkpoint import load_checkpoint, save_checkpoint
-from .metrics import accuracy, confusion_matrix
+from .metrics import accuracy, class_indices, confusion_matrix
 from .plots import save_curves
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
@@ -95,7 +95,7 @@ class Trainer:
             loss.backward()
             self.optimizer.step()
             total_loss += value * len(labels)
-            correct += int((to_numpy(logits.data.argmax(axis=1)) == labels.numpy()).sum())
+            correct += int((to_numpy(logits.data.argmax(axis=1)) == class_indices(labels.numpy())).sum())
             seen += len(labels)
         return total_loss / seen, correct / seen
 

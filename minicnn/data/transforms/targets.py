@@ -88,8 +88,10 @@ def move_target(target, move_boxes, move_masks, out_height, out_width):
         boxes = move_boxes(boxes.astype(numpy.float64))
         boxes[:, 0::2] = numpy.clip(boxes[:, 0::2], 0, out_width)
         boxes[:, 1::2] = numpy.clip(boxes[:, 1::2], 0, out_height)
+        # Judged in the boxes' own dtype: a sliver of float64 can round to no area in float32.
+        boxes = boxes.astype(target["boxes"].dtype)
         kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        moved["boxes"] = boxes[kept].astype(target["boxes"].dtype)
+        moved["boxes"] = boxes[kept]
         if isinstance(target.get("labels"), numpy.ndarray):
             moved["labels"] = target["labels"][kept]
         if target.get("masks") is not None and target["masks"].ndim == 3:

@@ -1,9 +1,10 @@
-"""Array transforms (minicnn/data/transforms.py)."""
+"""What every transform shares (minicnn/data/transforms/base.py)."""
 import numpy
 import pytest
 
-from minicnn.data.transforms import (Compose, Normalize, RandomCrop, RandomHorizontalFlip,
-                                     ToTensor)
+import minicnn
+from minicnn.data.transforms import (Compose, Normalize, RandomChoice, RandomHorizontalFlip,
+                                     RandomRotation, ToTensor)
 
 
 def test_to_tensor_scales_integers_and_moves_channels():
@@ -29,25 +30,27 @@ def test_flip_per_image():
     numpy.testing.assert_array_equal(RandomHorizontalFlip(p=0.0)(images), images)
 
 
-def test_random_crop_is_a_shifted_window_of_the_padded_image():
-    image = numpy.arange(16, dtype=numpy.float32).reshape(1, 4, 4)
-    out = RandomCrop(4, padding=2)(numpy.stack([image] * 20))
-    padded = numpy.pad(image, ((0, 0), (2, 2), (2, 2)))
-    windows = {(t, l) for t in range(5) for l in range(5)}
-    for crop in out:
-        assert any(numpy.array_equal(crop, padded[:, t:t + 4, l:l + 4]) for t, l in windows)
-    assert len({crop.tobytes() for crop in out}) > 1
-    assert RandomCrop(3)(image).shape == (1, 3, 3)
-    with pytest.raises(ValueError, match="larger than the padded image"):
-        RandomCrop(6, padding=0)(image)
-
-
 def test_compose_applies_in_order():
     chain = Compose([Normalize([1.0], [1.0]), Normalize([0.0], [2.0])])
     numpy.testing.assert_allclose(chain(numpy.full((1, 2, 2), 3, numpy.float32)), 1.0)
 
 
-def test_random_crop_without_size_shifts():
-    images = numpy.ones((6, 1, 5, 5), numpy.float32)
-    out = RandomCrop(padding=1)(images)
-    assert out.shape == images.shape and out.min() == 0 and out.max() == 1
+def test_compose_threads_a_target_through_every_step():
+    image = numpy.zeros((1, 4, 6), numpy.float32)
+    target = {"boxes": numpy.array([[0.0, 1.0, 2.0, 3.0]]), "labels": [4]}
+    chain = Compose([RandomHorizontalFlip(p=1.0), Normalize([0.5], [0.5]),
+                     RandomHorizontalFlip(p=1.0), RandomRotation((180, 180))])
+    out, moved = chain(image, target)
+    assert out.shape == image.shape and moved["labels"] == [4]
+    numpy.testing.assert_allclose(moved["boxes"], [[4.0, 1.0, 6.0, 3.0]])  # 180 degrees about the centre
+    assert isinstance(chain(image), numpy.ndarray)
+
+
+def test_random_choice_picks_one_per_call_with_probabilities_p():
+    minicnn.manual_seed(0)
+    choice = RandomChoice([lambda x: x + 1, lambda x: x - 1], p=[3, 1])
+    picks = [choice(0) for _ in range(2000)]
+    assert set(picks) == {1, -1} and 0.7 < picks.count(1) / 2000 < 0.8
+    with pytest.raises(ValueError, match=r"RandomChoice: 'p' must hold 2 non-negative weights, "
+                                         r"got \[1.0\]"):
+        RandomChoice([abs, abs], p=[1.0])
