@@ -144,20 +144,23 @@ def test_gradcheck_cross_entropy_probabilities(device, seed, extra, batch, class
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("target_grad", [False, True], ids=["fused", "target_grad"])
 def test_cross_entropy_probabilities_match_torch(device, torch, shape, reduction, weighted,
-                                                 smoothing):
+                                                 smoothing, target_grad):
+    """Both paths: the fused softmax cross-entropy for a constant target, and the composed
+    one that also differentiates the target."""
     batched = len(shape) > 1
     logits, probabilities = probability_problem(20, shape if batched else (1,) + shape)
     logits, probabilities = (logits, probabilities) if batched else (logits[0], probabilities[0])
     weight = rng(21).uniform(0.5, 2, shape[1] if batched else shape[0]) if weighted else None
-    x, t = leaf(logits, device), leaf(probabilities, device)
+    x, t = leaf(logits, device), leaf(probabilities, device, requires_grad=target_grad)
     loss = F.cross_entropy(x, t, None if weight is None else minicnn.tensor(weight, device=device),
                            reduction=reduction, label_smoothing=smoothing)
     x_torch, t_torch = to_torch(torch, x), to_torch(torch, t)
     loss_torch = torch.nn.functional.cross_entropy(
         x_torch, t_torch, None if weight is None else torch.tensor(weight), reduction=reduction,
         label_smoothing=smoothing)
-    _compare_backward(torch, loss, loss_torch, [(x, x_torch), (t, t_torch)])
+    _compare_backward(torch, loss, loss_torch, [(x, x_torch)] + [(t, t_torch)] * target_grad)
 
 
 def test_cross_entropy_probabilities_equal_indices_when_one_hot(device):
