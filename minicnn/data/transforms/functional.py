@@ -126,7 +126,9 @@ def pad(img, padding, fill=0, padding_mode="constant", target=None):
     """Add `padding` pixels around the image: an int for all sides, (left/right, top/bottom)
     or (left, top, right, bottom), as torchvision. padding_mode: 'constant' (with `fill`),
     'edge', 'reflect' (without repeating the edge) or 'symmetric' (repeating it), NumPy's
-    names for the same modes. Masks are padded the same way, with 0 for 'constant'."""
+    names for the same modes. Masks are padded the same way (0 for 'constant'), so that a
+    mirrored pixel keeps the label of what it shows; boxes only shift, and do not cover
+    the mirrored copies."""
     modes = ("constant", "edge", "reflect", "symmetric")
     if padding_mode not in modes:
         raise ValueError(f"pad: padding_mode must be one of {', '.join(modes)}, got "
@@ -177,8 +179,8 @@ def resize(img, size, interpolation="bilinear", target=None):
         rows = (numpy.arange(out_height) + 0.5) * (height / out_height) - 0.5
         cols = (numpy.arange(out_width) + 0.5) * (width / out_width) - 0.5
         scale = numpy.diag([out_width / width, out_height / height, 1.0])
-        return _resample("resize", batch, targets, rows[None, :, None], cols[None, None, :], interpolation,
-                         0, "edge", lambda boxes, n: boxes_by_matrix(boxes, scale))
+        return _resample("resize", batch, targets, rows[None, :, None], cols[None, None, :],
+                         interpolation, 0, "edge", lambda boxes, n: boxes_by_matrix(boxes, scale))
     return with_targets("resize", img, target, apply)
 
 
@@ -209,8 +211,9 @@ def resized_crop(img, top, left, height, width, size, interpolation="bilinear", 
         maps = _translation(-lefts[:, 0], -tops[:, 0])
         maps[:, 0] *= (out_width / widths)
         maps[:, 1] *= (out_height / heights)
-        return _resample("resized_crop", batch, targets, rows[:, :, None], cols[:, None, :], interpolation, 0,
-                         "zeros", lambda boxes, n: boxes_by_matrix(boxes, maps[n]))
+        return _resample("resized_crop", batch, targets, rows[:, :, None], cols[:, None, :],
+                         interpolation, 0, "zeros",
+                         lambda boxes, n: boxes_by_matrix(boxes, maps[n]))
     return with_targets("resized_crop", img, target, apply)
 
 
@@ -306,7 +309,8 @@ def _invert(linear):
     is exact for quarter turns."""
     (a, b), (c, d) = linear[:, 0].T, linear[:, 1].T
     determinant = a * d - b * c
-    return numpy.stack([numpy.stack([d, -b], 1), numpy.stack([-c, a], 1)], 1) / determinant[:, None, None]
+    adjugate = numpy.stack([numpy.stack([d, -b], 1), numpy.stack([-c, a], 1)], 1)
+    return adjugate / determinant[:, None, None]
 
 
 def elastic(img, displacement, interpolation="bilinear", fill=0, target=None):
@@ -375,7 +379,9 @@ def adjust_saturation(img, saturation_factor):
 
     def change(batch):
         factors = _factors(op, "saturation_factor", saturation_factor, batch)
-        return batch.copy() if batch.shape[1] == 1 else _blend(batch, _grayscale(op, batch), factors)
+        if batch.shape[1] == 1:
+            return batch.copy()
+        return _blend(batch, _grayscale(op, batch), factors)
     return _photometric(op, img, change)
 
 
@@ -518,8 +524,8 @@ def erase(img, i, j, h, w, v):
         count, channels, height, width = batch.shape
         top, left, rows, cols = (per_image(op, name, value, count).reshape(-1, 1, 1, 1)
                                  for name, value in (("i", i), ("j", j), ("h", h), ("w", w)))
-        inside = ((numpy.arange(height)[:, None] >= top) & (numpy.arange(height)[:, None] < top + rows)
-                  & (numpy.arange(width) >= left) & (numpy.arange(width) < left + cols))
+        row, col = numpy.arange(height)[:, None], numpy.arange(width)
+        inside = (row >= top) & (row < top + rows) & (col >= left) & (col < left + cols)
         values = numpy.asarray(v, dtype=batch.dtype)
         if values.ndim == 1:
             if len(values) not in (1, channels):
@@ -546,6 +552,7 @@ def adjust_illumination(img, angle, strength):
         x = numpy.arange(width) - (width - 1) / 2
         y = numpy.arange(height)[:, None] - (height - 1) / 2
         reach = numpy.abs(cos) * (width - 1) / 2 + numpy.abs(sin) * (height - 1) / 2
-        along = (cos[:, None, None] * x + sin[:, None, None] * y) / numpy.maximum(reach, 1e-12)[:, None, None]
+        along = ((cos[:, None, None] * x + sin[:, None, None] * y)
+                 / numpy.maximum(reach, 1e-12)[:, None, None])
         return numpy.clip(batch * (1 + strengths * along[:, None].astype(batch.dtype)), 0, 1)
     return _photometric(op, img, change)

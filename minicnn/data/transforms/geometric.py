@@ -36,24 +36,19 @@ def _uniform(bounds, count):
 
 class RandomHorizontalFlip(Transform):
     """Mirror each image left-right with probability p."""
+    flip = staticmethod(F.hflip)
 
     def __init__(self, p=0.5):
         self.p = p
 
     def apply(self, batch, targets):
         flipped = generator().random(len(batch)) < self.p
-        return apply_to_chosen(batch, targets, flipped, lambda b, t: pair(F.hflip, b, t))
+        return apply_to_chosen(batch, targets, flipped, lambda b, t: pair(self.flip, b, t))
 
 
-class RandomVerticalFlip(Transform):
+class RandomVerticalFlip(RandomHorizontalFlip):
     """Mirror each image top-bottom with probability p."""
-
-    def __init__(self, p=0.5):
-        self.p = p
-
-    def apply(self, batch, targets):
-        flipped = generator().random(len(batch)) < self.p
-        return apply_to_chosen(batch, targets, flipped, lambda b, t: pair(F.vflip, b, t))
+    flip = staticmethod(F.vflip)
 
 
 class RandomCrop(Transform):
@@ -190,7 +185,8 @@ class RandomAffine(Transform):
                  fill=0):
         op = "RandomAffine"
         self.degrees = _range(op, "degrees", degrees)
-        if translate is not None and (len(translate) != 2 or not all(0 <= t <= 1 for t in translate)):
+        if translate is not None and (len(translate) != 2
+                                      or not all(0 <= t <= 1 for t in translate)):
             raise ValueError(f"{op}: 'translate' must be a pair of fractions in [0, 1], got "
                              f"{translate!r}")
         self.translate = translate
@@ -213,7 +209,7 @@ class RandomAffine(Transform):
         scales = numpy.ones(count) if self.scale is None else _uniform(self.scale, count)
         shears = numpy.zeros((count, 2))
         if self.shear is not None:
-            shears = numpy.stack([_uniform(self.shear[0], count), _uniform(self.shear[1], count)], 1)
+            shears = numpy.stack([_uniform(bounds, count) for bounds in self.shear], axis=1)
         return pair(F.affine, batch, targets, angles, translations, scales, shears,
                     self.interpolation, self.fill)
 
