@@ -25,8 +25,9 @@ def per_image(op, name, value, count, shape=()):
     """`value` as float64 (count,) + shape: one number for all images, or one per image."""
     array = numpy.asarray(value, dtype=numpy.float64)
     if array.shape not in (shape, (count,) + shape):
-        raise ValueError(f"{op}: '{name}' must have shape {shape or 'of a number'} or one per "
-                         f"image {(count,) + shape}, got shape {array.shape}")
+        one = f"of shape {shape}" if shape else "a number"
+        raise ValueError(f"{op}: '{name}' must be {one} or one per image, shape "
+                         f"{(count,) + shape}, got shape {array.shape}")
     return numpy.broadcast_to(array, (count,) + shape)
 
 

@@ -18,7 +18,9 @@ PROBABILITY_TOLERANCE = 1e-3
 
 
 class _Mixing:
-    def __init__(self, alpha, num_classes):
+    """What MixUp and CutMix share: alpha and num_classes checked, labels made probabilities."""
+
+    def __init__(self, alpha=1.0, num_classes=None):
         op = type(self).__name__
         if not alpha > 0:
             raise ValueError(f"{op}: 'alpha' must be > 0 (the Beta(alpha, alpha) distribution "
@@ -84,9 +86,6 @@ class MixUp(_Mixing):
     class probabilities (N, num_classes).
     """
 
-    def __init__(self, alpha=1.0, num_classes=None):
-        super().__init__(alpha, num_classes)
-
     def mix(self, images, probabilities):
         lam = generator().beta(self.alpha, self.alpha)
         mixed = lam * images + (1 - lam) * numpy.roll(images, 1, axis=0)
@@ -102,9 +101,6 @@ class CutMix(_Mixing):
     int(sqrt(1 - lambda) H / 2), clipped to the image; then lambda = 1 - box area / (H W),
     the share of the image that is still its own, mixes the labels as in MixUp.
     """
-
-    def __init__(self, alpha=1.0, num_classes=None):
-        super().__init__(alpha, num_classes)
 
     def mix(self, images, probabilities):
         height, width = images.shape[-2:]

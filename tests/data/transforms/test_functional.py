@@ -250,8 +250,8 @@ def test_functional_forms_name_the_bad_argument():
     with pytest.raises(ValueError, match=r"rotate: 'img' must be an image \(C, H, W\) or a batch "
                                          r"\(N, C, H, W\), got shape \(4, 4\)"):
         F.rotate(image[0], 10)
-    with pytest.raises(ValueError, match=r"rotate: 'angle' must have shape of a number or one "
-                                         r"per image \(2,\), got shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"rotate: 'angle' must be a number or one per image, "
+                                         r"shape \(2,\), got shape \(3,\)"):
         F.rotate(numpy.stack([image, image]), [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="adjust_hue: 'hue_factor' must lie in"):
         F.adjust_hue(image, 0.7)
@@ -267,3 +267,6 @@ def test_functional_forms_name_the_bad_argument():
         F.elastic(image, numpy.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match=r"pad: 'padding' must be a non-negative int"):
         F.pad(image, -1)
+    with pytest.raises(ValueError, match=r"affine: 'translate' must be of shape \(2,\) or one per "
+                                         r"image, shape \(1, 2\), got shape \(3,\)"):
+        F.affine(image, 0, (1, 2, 3), 1.0, 0)
