@@ -14,12 +14,12 @@ from . import functional as F
 from .base import Transform, apply_to_chosen, check_size, pair
 
 
-def _range(op, name, value, centre=0.0, low=-math.inf):
-    """(a, b) from a number d (meaning centre - d .. centre + d) or a pair."""
+def _range(op, name, value, low=-math.inf):
+    """(a, b) from a number d (meaning -d .. d) or a pair, not below `low`."""
     if isinstance(value, numbers.Number):
         if value < 0:
             raise ValueError(f"{op}: '{name}' as a single number must be >= 0, got {value}")
-        bounds = (centre - value, centre + value)
+        bounds = (-value, value)
     else:
         bounds = tuple(float(v) for v in value)
         if len(bounds) != 2 or bounds[0] > bounds[1]:
