@@ -6,7 +6,8 @@ import time
 import numpy
 import pytest
 
-from minicnn.cli import main
+from minicnn.cli import augmentation, build_parser, main
+from minicnn.data import transforms
 from minicnn.training import Trainer
 
 pytest.importorskip("mlxtend")
@@ -100,18 +101,16 @@ def test_augmentation_options_are_recorded_and_resume_reproduces_the_run(tmp_pat
         numpy.testing.assert_array_equal(weights[0][key], weights[1][key])
 
 
-def test_no_augment_and_old_configs_map_to_named_policies(tmp_path):
-    main(["train", "--no-augment", "--limit", "32", "--epochs", "1", "--out", str(tmp_path),
-          "--name", "plain", "--quiet"])
-    config_path = tmp_path / "plain" / "config.json"
-    config = json.loads(config_path.read_text())
-    assert config["augment"] == "none" and config["mixup"] is None and config["cutmix"] is False
-    # A run directory written before the named policies saved "augment": true.
-    config["augment"] = True
-    config_path.write_text(json.dumps(config))
-    main(["train", "--epochs", "2", "--resume", "--out", str(tmp_path), "--name", "plain",
-          "--quiet"])
-    assert json.loads(config_path.read_text())["epochs"] == 2
+def test_no_augment_and_old_configs_map_to_named_policies():
+    assert build_parser().parse_args(["train", "--no-augment"]).augment == "none"
+    assert build_parser().parse_args(["train"]).augment is None          # the default: basic
+    # Run directories written before the named policies saved "augment": true or false.
+    for saved, steps in ((True, [transforms.RandomCrop]), (False, []),
+                         ("strong", [transforms.RandomCrop, transforms.RandomAffine,
+                                     transforms.ColorJitter, transforms.RandomErasing])):
+        policy = augmentation({"augment": saved, "dataset": "mnist5k"}, train=True)
+        assert [type(step) for step in policy.transforms] == steps
+    assert augmentation({"augment": "strong", "dataset": "mnist5k"}, train=False) is None
 
 
 def test_unknown_names_exit_2_listing_choices(capsys):
