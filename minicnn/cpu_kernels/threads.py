@@ -30,9 +30,10 @@ from threadpoolctl import ThreadpoolController
 from .workers import Worker, current_cpu as _sched_getcpu
 
 _workers = []
-# Held during a parallel_for: a call made meanwhile (from another thread, or from inside a
-# chunk) runs on its caller's thread alone instead of waiting for the pool.
-_pool_in_use = threading.Lock()
+# Set by the call that runs the pool; a call made meanwhile (from another thread, or from
+# inside a chunk) runs on its caller's thread alone instead of waiting for the pool.
+_pool_busy = False
+_pool_claim = threading.Lock()   # makes testing and setting _pool_busy one step
 _threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 # A product is split only where each thread's share has this many multiply-adds: below it
 # handing the share to another thread costs more than the second core saves.
@@ -41,9 +42,9 @@ _MIN_MULTIPLY_ADDS_PER_THREAD = 4_000_000
 
 def _forget_pool_in_child():
     """A forked child has none of its parent's threads: it starts a pool of its own."""
-    global _pool_in_use
+    global _pool_busy, _pool_claim
     _workers.clear()
-    _pool_in_use = threading.Lock()
+    _pool_busy, _pool_claim = False, threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -55,14 +56,12 @@ def num_threads():
 
 
 def set_num_threads(count):
-    """How many threads the CPU kernels use (default: the cores this process may run on)."""
+    """How many threads the CPU kernels use (default: the cores this process may run on).
+    The pool grows or shrinks to it at its next use."""
     global _threads
     if count < 1:
         raise ValueError(f"set_num_threads: expected a positive count, got {count}")
-    with _pool_in_use:
-        _threads = int(count)
-        while _workers:
-            _workers.pop().stop()
+    _threads = int(count)
 
 
 def parallel_for(function, count, min_chunk=1):
@@ -74,25 +73,45 @@ def parallel_for(function, count, min_chunk=1):
     `function` must release the GIL (a Numba kernel with nogil=True, or a NumPy call on
     large arrays) for the threads to run at the same time.
     """
-    chunks = min(_threads, max(1, count // max(1, min_chunk)))
-    if chunks <= 1 or not _pool_in_use.acquire(blocking=False):
-        return [function(0, count)]
+    global _pool_busy
+    ours = False
+    # The claim sits inside the try that undoes it and calls nothing (a KeyboardInterrupt is
+    # raised only at a call or a loop), so `ours` says exactly whether this call claimed the pool.
     try:
-        while len(_workers) < _threads - 1:
-            _workers.append(Worker(f"minicnn-{len(_workers) + 1}"))
-        bounds = [count * k // chunks for k in range(chunks + 1)]
-        ranges = [(start, stop) for start, stop in zip(bounds, bounds[1:]) if stop > start]
-        posted = _workers[:len(ranges) - 1]
-        here = _place(posted)
-        for worker, (start, stop) in zip(posted, ranges[1:]):
-            worker.post(function, start, stop)
-        # The calling thread takes the first chunk instead of waiting idle: one hand-off
-        # fewer per call, which matters for the sub-millisecond kernels of small layers.
+        with _pool_claim:
+            if not _pool_busy:
+                _pool_busy = ours = True
+        if not ours:
+            return [function(0, count)]
+        return _split(function, count, min_chunk)
+    finally:
+        if ours:
+            _pool_busy = False
+
+
+def _split(function, count, min_chunk):
+    """parallel_for's work, by the call that holds the pool."""
+    chunks = min(_threads, max(1, count // max(1, min_chunk)))
+    if chunks <= 1:
+        return [function(0, count)]
+    while len(_workers) > _threads - 1:
+        _workers.pop().stop()
+    while len(_workers) < _threads - 1:
+        _workers.append(Worker(f"minicnn-{len(_workers) + 1}"))
+    bounds = [count * k // chunks for k in range(chunks + 1)]
+    ranges = [(start, stop) for start, stop in zip(bounds, bounds[1:]) if stop > start]
+    posted = _workers[:len(ranges) - 1]
+    try:
         try:
+            here = _place(posted)
+            for worker, (start, stop) in zip(posted, ranges[1:]):
+                worker.post(function, start, stop)
+            # The calling thread takes the first chunk instead of waiting idle: one hand-off
+            # fewer per call, which matters for the sub-millisecond kernels of small layers.
             first = _on_cpu(here, function, *ranges[0])
         finally:
-            # Every posted chunk is waited for, even when this one failed: a worker must be
-            # idle before it is given the next.
+            # Every posted chunk is waited for, even when this one failed or Ctrl-C stopped
+            # the caller: no chunk goes on writing after the caller has returned.
             outcomes = [worker.outcome() for worker in posted]
         results = [first]
         for value, error in outcomes:
@@ -100,8 +119,11 @@ def parallel_for(function, count, min_chunk=1):
                 raise error
             results.append(value)
         return results
-    finally:
-        _pool_in_use.release()
+    except BaseException:
+        # Stopped halfway, a worker may stay placed for a chunk it never got.
+        for worker in posted:
+            worker.let_go()
+        raise
 
 
 def _place(workers):
@@ -126,8 +148,8 @@ def _on_cpu(cpu, function, start, stop):
     if cpu is None:
         return function(start, stop)
     allowed = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, (cpu,))
     try:
+        os.sched_setaffinity(0, (cpu,))
         return function(start, stop)
     finally:
         os.sched_setaffinity(0, allowed)

@@ -112,8 +112,8 @@ def _interrupted(work, delay):
         sent.append(time.perf_counter())
         os.kill(os.getpid(), signal.SIGINT)
     timer = threading.Timer(delay, send)
-    timer.start()
     try:
+        timer.start()    # (inside the try: the signal may come before start returns)
         while True:
             work()
     except KeyboardInterrupt:
