@@ -16,6 +16,7 @@ import sys
 import numpy
 
 from . import manual_seed, no_grad, optim, tensor
+from .backend import keep_freed_memory
 from .data import DataLoader, Subset, get_dataset, transforms
 from .data.datasets import DATASETS
 from .models import MODELS, get_model
@@ -196,6 +197,7 @@ def predict_command(args):
 
 
 def main(argv=None):
+    keep_freed_memory()   # process-wide (backend/memory.py): the `minicnn` command's process is its own
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": train_command, "evaluate": evaluate_command,

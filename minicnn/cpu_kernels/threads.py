@@ -8,8 +8,12 @@ for more work for a while, and in a LeNet-5 training step they took a core from 
 convolution that came next, whose two halves then ran one after the other (4.6 ms per
 step with BLAS on one thread, 5.8 ms on two). So the kernels here are serial, parallelism
 comes from this one pool of Python threads, which the kernels run in without holding the
-GIL, and BLAS runs on one thread in the whole process, from import on: large products are
-split across the pool by `matmul` below instead.
+GIL. BLAS runs on one thread while minicnn's kernels run, and only then: parallel_for sets
+NumPy's BLAS to one thread and gives the caller's count back when it returns, so NumPy code
+outside minicnn keeps every BLAS thread it had. A kernel therefore calls BLAS inside
+parallel_for's chunks, or through matmul below (which splits large products across the
+pool); a call made from another thread while the pool runs leaves the count to the caller
+that set it.
 
 The threads are also kept apart. A pool thread that has slept is woken onto the CPU of
 the thread that wakes it (Linux's wake-affine placement), and for a kernel of a few
@@ -21,6 +25,8 @@ workers.py, which also says how work is handed over), one asleep is moved to a f
 before it is woken. Nothing stays pinned once the pool is idle: two processes started on
 different CPUs do not crowd onto the same ones.
 """
+import ctypes
+import itertools
 import os
 import threading
 
@@ -68,7 +74,8 @@ def parallel_for(function, count, min_chunk=1):
     """Call function(start, stop) over [0, count) in up to num_threads() contiguous chunks
     of at least `min_chunk` (one call, on this thread, when there is work for only one), and
     return the calls' results in the order of the chunks, whichever thread finished first:
-    partial sums added in that order give the same bits on every run.
+    partial sums added in that order give the same bits on every run. BLAS runs on one
+    thread meanwhile, and the caller's setting is restored after.
 
     `function` must release the GIL (a Numba kernel with nogil=True, or a NumPy call on
     large arrays) for the threads to run at the same time.
@@ -83,7 +90,14 @@ def parallel_for(function, count, min_chunk=1):
                 _pool_busy = ours = True
         if not ours:
             return [function(0, count)]
-        return _split(function, count, min_chunk)
+        blas_threads = [get() for get, _ in _BLAS_THREADS]
+        try:
+            for _, set_threads in _BLAS_THREADS:
+                set_threads(1)
+            return _split(function, count, min_chunk)
+        finally:
+            for (_, set_threads), threads in zip(_BLAS_THREADS, blas_threads):
+                set_threads(threads)
     finally:
         if ours:
             _pool_busy = False
@@ -160,14 +174,11 @@ def matmul(a, b):
 
     The longer of the result's two matrix axes is cut: rows of a, or columns of b; each
     thread's GEMM (one BLAS thread, which releases the GIL) writes its slice of the result.
-    A product too small to give a second thread its share is one plain call.
+    A product too small to give a second thread its share is one call on this thread.
     """
     (n, k), m = a.shape[-2:], b.shape[-1]
     stack = max(a.size // max(1, n * k), b.size // max(1, k * m))   # matrices in the batch
-    lines = max(n, m)
     min_chunk = -(-_MIN_MULTIPLY_ADDS_PER_THREAD // max(1, stack * k * min(n, m)))
-    if _threads == 1 or lines < 2 * min_chunk:
-        return numpy.matmul(a, b)
     out = numpy.empty(numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (n, m),
                       dtype=numpy.result_type(a, b))
     if n >= m:
@@ -176,14 +187,40 @@ def matmul(a, b):
     else:
         def part(start, stop):
             numpy.matmul(a, b[..., start:stop], out=out[..., start:stop])
-    parallel_for(part, lines, min_chunk)
+    parallel_for(part, max(n, m), min_chunk)
     return out
 
 
-def _hold_blas_to_one_thread():
-    # Finding the loaded BLAS libraries walks the process's shared objects (about a
-    # millisecond), once; NumPy has loaded its BLAS by the time this module is imported.
-    ThreadpoolController().limit(limits=1, user_api="blas")
+def _blas_thread_functions():
+    """(get, set) of the thread count of NumPy's BLAS: the library in NumPy's own folder, where
+    pip's wheels put it (SciPy's, which Numba loads, is not minicnn's to change), else every
+    BLAS library loaded. OpenBLAS's own C functions are called directly, 0.2 us a call
+    (1-1.5 us through threadpoolctl, which finds the libraries); others (MKL, BLIS) through
+    threadpoolctl."""
+    libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+    numpys = [library for library in libraries
+              if library.filepath.startswith(os.path.dirname(numpy.__file__))]
+    functions = []
+    for library in numpys or libraries:
+        own = (_openblas_thread_functions(library.filepath)
+               if library.internal_api == "openblas" and library.threading_layer == "pthreads"
+               else None)
+        functions.append(own or (library.get_num_threads, library.set_num_threads))
+    return functions
 
 
-_hold_blas_to_one_thread()
+def _openblas_thread_functions(path):
+    """OpenBLAS's openblas_get/set_num_threads, under the names its builds give them."""
+    library = ctypes.CDLL(path)
+    for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
+        get = getattr(library, f"{prefix}openblas_get_num_threads{suffix}", None)
+        set_ = getattr(library, f"{prefix}openblas_set_num_threads{suffix}", None)
+        if get is not None and set_ is not None:
+            get.argtypes, get.restype = [], ctypes.c_int
+            set_.argtypes, set_.restype = [ctypes.c_int], None
+            return get, set_
+    return None
+
+
+# Found once: NumPy has loaded its BLAS by the time this module is imported. Only read here.
+_BLAS_THREADS = _blas_thread_functions()
