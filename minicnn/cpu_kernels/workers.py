@@ -43,7 +43,8 @@ import sys
 import threading
 
 import numpy
-from numba import njit
+from numba import njit, types
+from numba.core.types import ExternalFunction
 
 # How long a waiting thread polls before it sleeps: longer than the Python between two
 # kernels of a training step (0.05-0.3 ms), short against a person's notice of a busy CPU.
@@ -51,31 +52,35 @@ SPIN_SECONDS = 300e-6
 _POSTED, _DONE, _CPU = 0, 1, 2
 
 
-def _c_function(name, *argtypes):
-    """A function of Linux's C library returning an int, or None elsewhere."""
+def _c_function(name):
+    """A function of Linux's C library returning an int, for Python to call, or None elsewhere."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         function = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    function.argtypes, function.restype = list(argtypes), ctypes.c_int
+    function.argtypes, function.restype = [], ctypes.c_int
     return function
 
 
-_sched_yield = _c_function("sched_yield")
-_clock_gettime = _c_function("clock_gettime", ctypes.c_int, ctypes.c_void_p)
-_CLOCK_MONOTONIC = 1      # Linux's number for the clock that only moves forward
 # The CPU the calling thread runs on, or None where threads cannot be placed.
 current_cpu = _c_function("sched_getcpu") if hasattr(os, "sched_setaffinity") else None
+_sched_yield = None
+if sys.platform.startswith("linux"):
+    # C functions called by name from compiled code (ctypes pointers there would be addresses
+    # of this process, which keep Numba from caching the poll: 0.5 s at each start instead
+    # of 0.01). The timespec is passed as its address, an integer of pointer size.
+    _sched_yield = ExternalFunction("sched_yield", types.int32())
+    _clock_gettime = ExternalFunction("clock_gettime", types.int32(types.int32, types.uintp))
+    _CLOCK_MONOTONIC = 1      # Linux's number for the clock that only moves forward
 
-if _sched_yield is not None and _clock_gettime is not None:
-    @njit(nogil=True)
+    @njit(nogil=True, cache=True)
     def _nanoseconds(timespec):
         _clock_gettime(_CLOCK_MONOTONIC, timespec.ctypes.data)
         return timespec[0] * 1_000_000_000 + timespec[1]
 
-    @njit(nogil=True)
+    @njit(nogil=True, cache=True)
     def _poll(counters, slot, value, seconds):
         """Whether counters[slot] moves away from value within `seconds` (checked by time,
         not by count: where another thread is ready on this CPU, sched_yield runs it first)."""

@@ -5,6 +5,7 @@ import time
 
 import numpy
 import pytest
+from numba import njit
 
 from minicnn.cpu_kernels import workers
 from minicnn.cpu_kernels.workers import SPIN_SECONDS, Worker
@@ -101,3 +102,14 @@ def test_a_poll_gives_up_after_its_time_and_sees_a_change():
     assert 0.002 <= time.perf_counter() - start < 0.5
     counters[1] = 5
     assert workers._poll(counters, 1, 0, 10.0)
+
+
+@pytest.mark.skipif(workers._sched_yield is None, reason="polls only on Linux")
+def test_the_poll_is_cached_so_that_a_new_process_does_not_compile_it():
+    """Compiled once per install (0.5 s), then loaded (0.01 s): a second dispatcher of the same
+    function, as in a new process, finds it in Numba's cache."""
+    counters = numpy.zeros(3, numpy.int64)
+    for _ in range(2):
+        fresh = njit(nogil=True, cache=True)(workers._poll.py_func)
+        fresh(counters, 0, 0, 0.0)
+    assert fresh.stats.cache_hits and not fresh.stats.cache_misses
