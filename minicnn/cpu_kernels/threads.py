@@ -13,7 +13,8 @@ NumPy's BLAS to one thread and gives the caller's count back when it returns, so
 outside minicnn keeps every BLAS thread it had. A kernel therefore calls BLAS inside
 parallel_for's chunks, or through matmul below (which splits large products across the
 pool); a call made from another thread while the pool runs leaves the count to the caller
-that set it.
+that set it. (The count is OpenBLAS's, one for all threads: NumPy code that runs in another
+thread at the same time gets one BLAS thread too.)
 
 The threads are also kept apart. A pool thread that has slept is woken onto the CPU of
 the thread that wakes it (Linux's wake-affine placement), and for a kernel of a few
