@@ -197,7 +197,7 @@ def predict_command(args):
 
 
 def main(argv=None):
-    keep_freed_memory()   # process-wide (backend/memory.py): the `minicnn` command's process is its own
+    keep_freed_memory()   # process-wide (backend/memory.py), and this process is minicnn's own
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": train_command, "evaluate": evaluate_command,

@@ -61,7 +61,8 @@ rng = numpy.random.default_rng(0)
 x = minicnn.tensor(rng.standard_normal((16, 8, 32, 32), dtype=numpy.float32), requires_grad=True)
 w = minicnn.tensor(rng.standard_normal((16, 8, 3, 3), dtype=numpy.float32), requires_grad=True)
 minicnn.functional.conv2d(x, w, padding=1).sum().backward()
-a, b = minicnn.tensor(rng.standard_normal((400, 300))), minicnn.tensor(rng.standard_normal((300, 200)))
+a = minicnn.tensor(rng.standard_normal((400, 300)))
+b = minicnn.tensor(rng.standard_normal((300, 200)))
 assert numpy.allclose(minicnn.matmul(a, b).numpy(), a.numpy() @ b.numpy())
 states["after a convolution and a split matmul"] = state()
 minicnn.backend.keep_freed_memory()
@@ -72,10 +73,10 @@ print(json.dumps(states))
 
 @pytest.fixture(scope="module")
 def states():
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
+    path = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     result = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
-                            timeout=300, cwd=ROOT, env=env)
+                            timeout=300, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(path)})
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])
 

@@ -31,11 +31,11 @@ PROMPT_SECONDS = 2.0
 
 def _run_trials(trials, seed, timeout):
     """The child ends itself (printing every thread's stack) if it runs past `timeout`."""
-    result = subprocess.run([sys.executable, __file__, "--trials", str(trials), "--seed", str(seed),
-                             "--timeout", str(timeout)],
-                            capture_output=True, text=True, timeout=timeout + 30, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                                [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])})
+    path = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    result = subprocess.run(
+        [sys.executable, __file__, "--trials", str(trials), "--seed", str(seed), "--timeout", str(timeout)],
+        capture_output=True, text=True, timeout=timeout + 30, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)})
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["interrupted"] == trials
@@ -70,8 +70,10 @@ def _workloads():
     rng = numpy.random.default_rng(0)
     images = minicnn.tensor(rng.random((64, 1, 28, 28), dtype=numpy.float32))
     labels = minicnn.tensor(rng.integers(0, 10, 64))
-    x = minicnn.tensor(rng.standard_normal((32, 8, 32, 32), dtype=numpy.float32), requires_grad=True)
-    w = minicnn.tensor(rng.standard_normal((16, 8, 3, 3), dtype=numpy.float32), requires_grad=True)
+    x = minicnn.tensor(rng.standard_normal((32, 8, 32, 32), dtype=numpy.float32),
+                       requires_grad=True)
+    w = minicnn.tensor(rng.standard_normal((16, 8, 3, 3), dtype=numpy.float32),
+                       requires_grad=True)
     a = rng.standard_normal((400, 300))
     b = rng.standard_normal((300, 200))
     minicnn.manual_seed(0)
@@ -175,7 +177,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=600, help="seconds before a hang is reported")
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="seconds before a hang is reported")
     options = parser.parse_args()
     faulthandler.dump_traceback_later(options.timeout, exit=True)
     _trials(options.trials, options.seed)

@@ -101,9 +101,10 @@ def test_an_exception_in_a_chunk_reaches_the_caller(two_threads_on_any_product):
 
 @pytest.mark.skipif(threads._sched_getcpu is None or len(os.sched_getaffinity(0)) < 2,
                     reason="needs Linux's sched_getcpu and at least two CPUs")
-def test_a_call_stopped_while_posting_leaves_no_thread_held(two_threads_on_any_product, monkeypatch):
+def test_a_call_stopped_while_posting_leaves_no_thread_held(two_threads_on_any_product,
+                                                            monkeypatch):
     """Ctrl-C after a sleeping thread was placed on a CPU for its chunk, before it got it (a
-    mocked one here: test_ctrl_c.py sends real ones, but this gap is too short to hit by chance)."""
+    mocked one here: test_ctrl_c.py sends real ones, but this gap is too short to hit)."""
     threads.parallel_for(lambda a, b: None, 2)
     time.sleep(0.05)   # the pool thread stops polling, lets go of its CPU and sleeps
     (worker,) = threads._workers

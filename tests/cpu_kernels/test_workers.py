@@ -35,7 +35,8 @@ def test_an_exception_comes_back_and_the_thread_goes_on(worker):
 
 
 def test_a_chunk_not_waited_for_is_finished_before_the_next_starts(worker):
-    """A caller stopped by Ctrl-C before it waited leaves its chunk running; the next post waits."""
+    """A caller stopped by Ctrl-C before it waited leaves its chunk running: the next post
+    waits for it."""
     order = []
 
     def slow(name):
