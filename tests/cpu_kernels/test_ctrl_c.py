@@ -45,7 +45,7 @@ def _run_trials(trials, seed, timeout):
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32",
                     reason="needs POSIX signals")
 def test_ctrl_c_at_random_moments_leaves_kernels_and_training_working():
-    _run_trials(trials=36, seed=0, timeout=120)
+    _run_trials(trials=24, seed=0, timeout=120)
 
 
 @pytest.mark.slow
