@@ -21,6 +21,7 @@ import sys
 import numpy
 
 from . import manual_seed, no_grad, optim, tensor
+from .backend import keep_freed_memory
 from .cpu_kernels.dispatch import ALGORITHMS
 from .data import DataLoader, Subset, get_dataset, transforms
 from .data.datasets import DATASETS
@@ -362,6 +363,7 @@ def predict_command(args):
 
 
 def main(argv=None):
+    keep_freed_memory()   # process-wide (backend/memory.py), and this process is minicnn's own
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": train_command, "evaluate": evaluate_command,
