@@ -1,0 +1,167 @@
+"""Quantized convolution, linear layer and add on the CPU, as Numba kernels on integer codes.
+
+The arithmetic is reference/int8.py's (read that first): uint8 activation codes minus their
+zero point, times int8 weight codes minus theirs, summed in int32; the int32 bias added;
+requantized to uint8 by a fixed-point multiplier and shift. No float is touched.
+
+Layout. A convolution is a matrix product over the windows of each sample, as in
+conv_numba.py, but here the window of one output pixel is a contiguous row:
+
+    cols[p, (c * kernel_h + i) * kernel_w + j] = x[c, oh s - top + i d, ow s - left + j d] - x_zero_point
+    acc[o, p] = sum_k cols[p, k] * weight[o, k]                  (p = oh * out_w + ow)
+
+so each output is one dot product of two contiguous int16 rows. The codes are widened to
+int16 (x86 has no 8-bit multiply; its pmaddwd multiplies 16-bit lanes in pairs and adds each
+pair into a 32-bit lane), and the sum is truncated to int32 on return: then only the low
+32 bits of the sum matter and LLVM sums 32-bit lanes with pmaddwd (or AVX-512 VNNI's
+vpdpwssd). A tile of several dot products at once measured slower here: LLVM then kept the
+sums in 64-bit lanes. The requantization follows each dot product while the sum is in a
+register, and writes the uint8 code. The batch is split across threads (threads.py).
+"""
+import numpy
+from numba import njit
+
+from .scratch import scratch
+from .threads import parallel_for
+
+# A thread is handed a share of the batch only when it holds this many multiply-adds (as
+# for the float kernels, conv_numba.py): below it the hand-off costs more than it saves.
+_MIN_MULTIPLY_ADDS_PER_THREAD = 2_000_000
+_INT32_MIN, _INT32_MAX = -2 ** 31, 2 ** 31 - 1
+
+
+@njit(nogil=True, cache=True)
+def requantize_one(acc, multiplier, shift, zero_point, low, high):
+    """clamp(zero_point + round(acc * multiplier * 2^(shift - 31)), low, high): one value of
+    reference.int8.requantize, in the same integer steps (int64 here)."""
+    shifted = acc << shift if shift > 0 else acc
+    shifted = min(max(shifted, _INT32_MIN), _INT32_MAX)
+    # round(shifted * multiplier / 2^31), halves away from zero; C's truncating division.
+    if shifted == _INT32_MIN and multiplier == _INT32_MIN:
+        high_product = _INT32_MAX
+    else:
+        product = shifted * multiplier
+        total = product + ((1 << 30) if product >= 0 else 1 - (1 << 30))
+        high_product = total >> 31 if total >= 0 else -((-total) >> 31)
+    right = -shift if shift < 0 else 0
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (1 if high_product < 0 else 0)
+    value = (high_product >> right) + (1 if (high_product & mask) > threshold else 0)
+    return min(max(value + zero_point, low), high)
+
+
+@njit(nogil=True, cache=True)
+def _dot(u, v):
+    """sum_k u[k] * v[k] of two int16 rows, in int32 (see the module docstring)."""
+    total = 0
+    for k in range(u.shape[0]):
+        total += numpy.int32(u[k]) * numpy.int32(v[k])
+    return numpy.int32(total)
+
+
+@njit(nogil=True, cache=True)
+def _im2col(image, zero_point, geometry, cols):
+    """cols (out_h * out_w, C * kernel_h * kernel_w) = the windows of image (C, H, W) of uint8
+    codes, minus zero_point, as int16; 0 where a window reaches into the padding."""
+    kernel_h, kernel_w, stride_h, stride_w, top, left, dilation_h, dilation_w, out_h, out_w = geometry
+    channels, height, width = image.shape
+    for oh in range(out_h):
+        for ow in range(out_w):
+            row = cols[oh * out_w + ow]
+            for c in range(channels):
+                for i in range(kernel_h):
+                    h = oh * stride_h - top + i * dilation_h
+                    first = (c * kernel_h + i) * kernel_w
+                    for j in range(kernel_w):
+                        w = ow * stride_w - left + j * dilation_w
+                        if 0 <= h < height and 0 <= w < width:
+                            row[first + j] = numpy.int16(image[c, h, w]) - zero_point
+                        else:
+                            row[first + j] = 0
+
+
+@njit(nogil=True, cache=True)
+def _products_requantized(rows, weight, bias, multiplier, shift, zero_point, low, high, out):
+    """out[o, p] = requantize(rows[p] . weight[o] + bias[o]) for rows (P, K), weight (O, K)."""
+    for o in range(weight.shape[0]):
+        w = weight[o]
+        for p in range(rows.shape[0]):
+            acc = numpy.int64(_dot(rows[p], w)) + bias[o]
+            out[o, p] = requantize_one(acc, multiplier[o], shift[o], zero_point, low, high)
+
+
+@njit(nogil=True, cache=True)
+def _conv_samples(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
+                  geometry, cols, out, first, last):
+    for n in range(first, last):
+        _im2col(x[n], x_zero_point, geometry, cols)
+        _products_requantized(cols, weight, bias, multiplier, shift, zero_point, low, high, out[n])
+
+
+@njit(nogil=True, cache=True)
+def _linear_rows(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
+                 rows, out, first, last):
+    for n in range(first, last):
+        for k in range(x.shape[1]):
+            rows[n - first, k] = numpy.int16(x[n, k]) - x_zero_point
+    _products_requantized(rows[:last - first], weight, bias, multiplier, shift, zero_point,
+                          low, high, out[:, first:last])
+
+
+def conv2d(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high, geometry):
+    """Output codes (N, O, out_h, out_w) uint8 of a quantized convolution (groups = 1).
+
+    x (N, C, H, W) uint8 codes; weight (O, C * kernel_h * kernel_w) int16, the weight codes
+    minus their zero points; bias, multiplier, shift (O,) int64; the outputs are clamped to
+    [low, high] (low = zero_point for a fused ReLU).
+    """
+    x = numpy.ascontiguousarray(x)
+    batch, pixels = x.shape[0], geometry.out_size[0] * geometry.out_size[1]
+    out = numpy.empty((batch, weight.shape[0], pixels), numpy.uint8)
+
+    def chunk(start, stop):
+        cols = scratch("int8 conv columns", (pixels, weight.shape[1]), numpy.int16)
+        _conv_samples(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
+                      geometry.numba_args, cols, out, start, stop)
+    parallel_for(chunk, batch, _min_chunk(weight.size * pixels))
+    return out.reshape((batch, weight.shape[0]) + geometry.out_size)
+
+
+def linear(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high):
+    """Output codes (N, O) uint8 of a quantized linear layer: x (N, K) uint8 codes, weight
+    (O, K) int16 (codes minus zero points), the rest as for conv2d."""
+    x = numpy.ascontiguousarray(x)
+    batch = x.shape[0]
+    out_t = numpy.empty((weight.shape[0], batch), numpy.uint8)   # (O, N): rows of a channel
+
+    def chunk(start, stop):
+        rows = scratch("int8 linear rows", (stop - start, x.shape[1]), numpy.int16)
+        _linear_rows(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
+                     rows, out_t, start, stop)
+    parallel_for(chunk, batch, _min_chunk(weight.size))
+    return out_t.T.copy()
+
+
+@njit(nogil=True, cache=True)
+def _add(a, a_zero_point, a_multiplier, a_shift, b, b_zero_point, b_multiplier, b_shift,
+         zero_point, multiplier, shift, low, high, left_shift, out):
+    for k in range(a.shape[0]):
+        scaled_a = requantize_one((numpy.int64(a[k]) - a_zero_point) << left_shift,
+                                  a_multiplier, a_shift, 0, _INT32_MIN, _INT32_MAX)
+        scaled_b = requantize_one((numpy.int64(b[k]) - b_zero_point) << left_shift,
+                                  b_multiplier, b_shift, 0, _INT32_MIN, _INT32_MAX)
+        out[k] = requantize_one(scaled_a + scaled_b, multiplier, shift, zero_point, low, high)
+
+
+def add(a, a_zero_point, a_multiplier, a_shift, b, b_zero_point, b_multiplier, b_shift,
+        zero_point, multiplier, shift, low, high, left_shift):
+    """Codes of a + b, uint8 arrays of one shape (reference.int8.add has the formula)."""
+    out = numpy.empty(a.shape, numpy.uint8)
+    _add(numpy.ascontiguousarray(a).ravel(), a_zero_point, a_multiplier, a_shift,
+         numpy.ascontiguousarray(b).ravel(), b_zero_point, b_multiplier, b_shift,
+         zero_point, multiplier, shift, low, high, left_shift, out.ravel())
+    return out
+
+
+def _min_chunk(multiply_adds_per_sample):
+    return -(-_MIN_MULTIPLY_ADDS_PER_THREAD // max(1, multiply_adds_per_sample))
