@@ -19,7 +19,7 @@ sums in 64-bit lanes. The requantization follows each dot product while the sum 
 register, and writes the uint8 code. The batch is split across threads (threads.py).
 """
 import numpy
-from numba import njit
+from numba import njit, uint64
 
 from .scratch import scratch
 from .threads import parallel_for
@@ -60,52 +60,70 @@ def _dot(u, v):
 
 
 @njit(nogil=True, cache=True)
-def _im2col(image, zero_point, geometry, cols):
-    """cols (out_h * out_w, C * kernel_h * kernel_w) = the windows of image (C, H, W) of uint8
-    codes, minus zero_point, as int16; 0 where a window reaches into the padding."""
-    kernel_h, kernel_w, stride_h, stride_w, top, left, dilation_h, dilation_w, out_h, out_w = geometry
+def _centered_padded(image, zero_point, top, left, padded):
+    """padded (C, H + top + bottom, W + left + right) int16 = image (C, H, W) uint8 codes minus
+    zero_point, with zeros around: the real zeros of the padding."""
+    padded[:] = 0
     channels, height, width = image.shape
-    for oh in range(out_h):
-        for ow in range(out_w):
-            row = cols[oh * out_w + ow]
-            for c in range(channels):
-                for i in range(kernel_h):
-                    h = oh * stride_h - top + i * dilation_h
-                    first = (c * kernel_h + i) * kernel_w
-                    for j in range(kernel_w):
-                        w = ow * stride_w - left + j * dilation_w
-                        if 0 <= h < height and 0 <= w < width:
-                            row[first + j] = numpy.int16(image[c, h, w]) - zero_point
-                        else:
-                            row[first + j] = 0
+    for c in range(channels):
+        for h in range(height):
+            for w in range(width):
+                padded[c, top + h, left + w] = numpy.int16(image[c, h, w]) - zero_point
 
 
 @njit(nogil=True, cache=True)
-def _products_requantized(rows, weight, bias, multiplier, shift, zero_point, low, high, out):
-    """out[o, p] = requantize(rows[p] . weight[o] + bias[o]) for rows (P, K), weight (O, K)."""
+def _im2col(padded, geometry, cols):
+    """cols (out_h * out_w, C * kernel_h * kernel_w): row p = oh * out_w + ow holds the window
+    of output pixel (oh, ow) in the padded planes (C, Hp, Wp), in the weight's (c, i, j) order.
+    Unsigned indices let LLVM skip negative-index checks (see conv_numba.py)."""
+    kernel_h, kernel_w, stride_h, stride_w, _, _, dilation_h, dilation_w, out_h, out_w = geometry
+    channels, padded_h, padded_w = padded.shape
+    pixels, columns, patch = padded.ravel(), cols.ravel(), cols.shape[1]
+    for oh in range(out_h):
+        for ow in range(out_w):
+            k = uint64((oh * out_w + ow) * patch)
+            for c in range(channels):
+                for i in range(kernel_h):
+                    start = uint64(((c * padded_h + oh * stride_h + i * dilation_h) * padded_w
+                                    + ow * stride_w))
+                    for j in range(uint64(kernel_w)):
+                        columns[k] = pixels[start + j * uint64(dilation_w)]
+                        k += uint64(1)
+
+
+@njit(nogil=True, cache=True)
+def _products_requantized(rows, weight, bias, multiplier, shift, zero_point, low, high, sums, out):
+    """out[o, p] = requantize(rows[p] . weight[o] + bias[o]) for rows (P, K), weight (O, K);
+    sums (P,) int32 is scratch: a channel's dot products first, then one requantization pass
+    over them, a loop of the same steps for every p that LLVM vectorizes."""
     for o in range(weight.shape[0]):
         w = weight[o]
         for p in range(rows.shape[0]):
-            acc = numpy.int64(_dot(rows[p], w)) + bias[o]
-            out[o, p] = requantize_one(acc, multiplier[o], shift[o], zero_point, low, high)
+            sums[p] = _dot(rows[p], w)
+        for p in range(rows.shape[0]):
+            out[o, p] = requantize_one(numpy.int64(sums[p]) + bias[o], multiplier[o], shift[o],
+                                       zero_point, low, high)
 
 
 @njit(nogil=True, cache=True)
 def _conv_samples(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
-                  geometry, cols, out, first, last):
+                  geometry, padded, cols, sums, out, first, last):
+    top, left = geometry[4], geometry[5]
     for n in range(first, last):
-        _im2col(x[n], x_zero_point, geometry, cols)
-        _products_requantized(cols, weight, bias, multiplier, shift, zero_point, low, high, out[n])
+        _centered_padded(x[n], x_zero_point, top, left, padded)
+        _im2col(padded, geometry, cols)
+        _products_requantized(cols, weight, bias, multiplier, shift, zero_point, low, high,
+                              sums, out[n])
 
 
 @njit(nogil=True, cache=True)
 def _linear_rows(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
-                 rows, out, first, last):
+                 rows, sums, out, first, last):
     for n in range(first, last):
         for k in range(x.shape[1]):
             rows[n - first, k] = numpy.int16(x[n, k]) - x_zero_point
     _products_requantized(rows[:last - first], weight, bias, multiplier, shift, zero_point,
-                          low, high, out[:, first:last])
+                          low, high, sums, out[:, first:last])
 
 
 def conv2d(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high, geometry):
@@ -119,10 +137,15 @@ def conv2d(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, hi
     batch, pixels = x.shape[0], geometry.out_size[0] * geometry.out_size[1]
     out = numpy.empty((batch, weight.shape[0], pixels), numpy.uint8)
 
+    (top, bottom), (left, right) = geometry.padding
+    padded_shape = (x.shape[1], x.shape[2] + top + bottom, x.shape[3] + left + right)
+
     def chunk(start, stop):
+        padded = scratch("int8 conv padded planes", padded_shape, numpy.int16)
         cols = scratch("int8 conv columns", (pixels, weight.shape[1]), numpy.int16)
+        sums = scratch("int8 sums", pixels, numpy.int32)
         _conv_samples(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
-                      geometry.numba_args, cols, out, start, stop)
+                      geometry.numba_args, padded, cols, sums, out, start, stop)
     parallel_for(chunk, batch, _min_chunk(weight.size * pixels))
     return out.reshape((batch, weight.shape[0]) + geometry.out_size)
 
@@ -136,8 +159,9 @@ def linear(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, hi
 
     def chunk(start, stop):
         rows = scratch("int8 linear rows", (stop - start, x.shape[1]), numpy.int16)
+        sums = scratch("int8 sums", stop - start, numpy.int32)
         _linear_rows(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
-                     rows, out_t, start, stop)
+                     rows, sums, out_t, start, stop)
     parallel_for(chunk, batch, _min_chunk(weight.size))
     return out_t.T.copy()
 

@@ -19,7 +19,6 @@ spelt out in cpu_kernels/reference/int8.py):
 
 The convolution and the linear layer run the Numba kernels of cpu_kernels/int8.py.
 """
-import functools
 import numbers
 
 import numpy
@@ -87,13 +86,12 @@ class QTensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return QTensor(self.codes.reshape(shape), self.scale, self.zero_point)
 
-    @functools.cached_property
     def centered_rows(self):
         """The codes minus their zero points as int16 rows (one per index of dimension 0,
-        flattened): the weight matrix of the integer kernels, computed once per weight."""
+        flattened): the weight matrix of the integer kernels."""
         zero_point = (self.zero_point if self.axis is None
                       else along_axis(self.zero_point, self.axis, self.ndim))
-        rows = self.codes.astype(numpy.int16) - zero_point.astype(numpy.int16)
+        rows = self.codes.astype(numpy.int16) - numpy.asarray(zero_point).astype(numpy.int16)
         return numpy.ascontiguousarray(rows.reshape(self.codes.shape[0], -1))
 
     def __repr__(self):
@@ -202,7 +200,7 @@ def quantized_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, 
     geometry = _conv_geometry(op, input.shape, weight.shape, stride, padding, dilation)
     bias, multiplier, shift, low, high = _requantization(op, input, weight, bias, scale,
                                                          zero_point, relu, quant_min, quant_max)
-    codes = _kernels(op, input.codes).conv2d(input.codes, input.zero_point, weight.centered_rows,
+    codes = _kernels(op, input.codes).conv2d(input.codes, input.zero_point, weight.centered_rows(),
                                              bias, multiplier, shift, int(zero_point), low, high,
                                              geometry)
     return QTensor(codes, scale, zero_point)
@@ -220,7 +218,7 @@ def quantized_linear(input, weight, bias=None, scale=1.0, zero_point=0, relu=Fal
                          f"{weight.shape[1]} (input {input.shape}, weight {weight.shape})")
     bias, multiplier, shift, low, high = _requantization(op, input, weight, bias, scale,
                                                          zero_point, relu, quant_min, quant_max)
-    codes = _kernels(op, input.codes).linear(input.codes, input.zero_point, weight.centered_rows,
+    codes = _kernels(op, input.codes).linear(input.codes, input.zero_point, weight.centered_rows(),
                                              bias, multiplier, shift, int(zero_point), low, high)
     return QTensor(codes, scale, zero_point)
 

@@ -97,13 +97,13 @@ def _fused_group(op, layers, names, qat):
     if kinds[:2] == (Conv2d, BatchNorm2d):
         bn = layers[1]
         if bn.num_features != first.out_channels or not bn.track_running_stats or not bn.affine:
-            raise ValueError(f"{op}: {names[1]} ({bn.describe()}) cannot be folded into "
-                             f"{names[0]} ({first.describe()}): it needs {first.out_channels} "
+            raise ValueError(f"{op}: '{names[1]}' ({bn.describe()}) cannot be folded into "
+                             f"'{names[0]}' ({first.describe()}): it needs {first.out_channels} "
                              "features, running statistics and affine=True")
         if qat:
             return (ConvBnReLU2d if len(layers) == 3 else ConvBn2d)(*layers)
         if first.training or bn.training:
-            raise ValueError(f"{op}: folding {names[1]} into {names[0]} uses the running "
+            raise ValueError(f"{op}: folding '{names[1]}' into '{names[0]}' uses the running "
                              "statistics, so the model must be in eval mode (model.eval()); "
                              "for quantization-aware training use fuse_modules_qat")
         conv = fold_bn(first, bn)

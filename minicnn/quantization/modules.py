@@ -25,6 +25,9 @@ class _OutputQParams(Module):
 
     def __init__(self, scale, zero_point, quant_min=0, quant_max=255):
         super().__init__()
+        self._register_output_qparams(scale, zero_point, quant_min, quant_max)
+
+    def _register_output_qparams(self, scale, zero_point, quant_min, quant_max):
         self.register_buffer("scale", Tensor(numpy.array(scale, numpy.float32)))
         self.register_buffer("zero_point", Tensor(numpy.array(zero_point, numpy.int32)))
         self.quant_min, self.quant_max = quant_min, quant_max
@@ -60,11 +63,12 @@ class _WeightedLayer(_OutputQParams):
     weight_zero_point (one per output channel, or 0-d for one scale), bias (float32 or None)."""
 
     def __init__(self, weight, bias, scale, zero_point, relu, quant_min, quant_max):
-        super().__init__(scale, zero_point, quant_min, quant_max)
+        Module.__init__(self)            # the weight's entries first in the state_dict
         self.register_buffer("weight", Tensor(weight.codes))
         self.register_buffer("weight_scale", Tensor(numpy.asarray(weight.scale, numpy.float32)))
         self.register_buffer("weight_zero_point", Tensor(numpy.asarray(weight.zero_point, numpy.int32)))
         self.register_buffer("bias", None if bias is None else Tensor(numpy.asarray(bias, numpy.float32)))
+        self._register_output_qparams(scale, zero_point, quant_min, quant_max)
         self.relu = relu
 
     def quantized_weight(self):

@@ -174,9 +174,10 @@ def _code_range(name, dtype, reduce_range, quant_min, quant_max):
     if quant_min is not None or quant_max is not None:
         if quant_min is None or quant_max is None:
             raise ValueError(f"{name}: give both quant_min and quant_max, got {quant_min}, {quant_max}")
-        if not lowest <= quant_min < quant_max <= highest:
-            raise ValueError(f"{name}: need {lowest} <= quant_min < quant_max <= {highest} for "
-                             f"{dtype}, got quant_min={quant_min}, quant_max={quant_max}")
+        if not lowest <= quant_min < quant_max <= highest or not quant_min <= 0 <= quant_max:
+            raise ValueError(f"{name}: need {lowest} <= quant_min <= 0 <= quant_max <= {highest}, "
+                             f"quant_min < quant_max for {dtype}, got quant_min={quant_min}, "
+                             f"quant_max={quant_max}")
         lowest, highest = quant_min, quant_max
     if reduce_range:
         lowest, highest = lowest // 2, highest // 2
