@@ -147,6 +147,11 @@ def test_relu_and_pooling_on_codes_equal_torch(tq):
         averaged = F.quantized_adaptive_avg_pool2d(x, size)
         theirs = torch.nn.functional.adaptive_avg_pool2d(tx, size).int_repr().numpy()
         assert numpy.abs(averaged.codes.astype(int) - theirs).max() <= 1
+        # Exactly: the mean of the centered codes, rounded half away from zero.
+        mean = torch.nn.functional.adaptive_avg_pool2d(
+            torch.tensor(x.codes.astype(numpy.float64) - x.zero_point), size).numpy()
+        expected = x.zero_point + numpy.sign(mean) * numpy.floor(numpy.abs(mean) + 0.5)
+        numpy.testing.assert_array_equal(averaged.codes, expected)
         assert (averaged.scale, averaged.zero_point) == (x.scale, x.zero_point)
 
 
