@@ -28,6 +28,8 @@ from .threads import parallel_for
 # for the float kernels, conv_numba.py): below it the hand-off costs more than it saves.
 _MIN_MULTIPLY_ADDS_PER_THREAD = 2_000_000
 _INT32_MIN, _INT32_MAX = -2 ** 31, 2 ** 31 - 1
+# Elements an add handles per block: its sums stay in the first-level cache.
+_ADD_BLOCK = 4096
 
 
 @njit(nogil=True, cache=True)
@@ -97,12 +99,12 @@ def _products_requantized(rows, weight, bias, multiplier, shift, zero_point, low
     sums (P,) int32 is scratch: a channel's dot products first, then one requantization pass
     over them, a loop of the same steps for every p that LLVM vectorizes."""
     for o in range(weight.shape[0]):
-        w = weight[o]
+        w, out_row = weight[o], out[o]
         for p in range(rows.shape[0]):
             sums[p] = _dot(rows[p], w)
         for p in range(rows.shape[0]):
-            out[o, p] = requantize_one(numpy.int64(sums[p]) + bias[o], multiplier[o], shift[o],
-                                       zero_point, low, high)
+            out_row[p] = requantize_one(numpy.int64(sums[p]) + bias[o], multiplier[o], shift[o],
+                                        zero_point, low, high)
 
 
 @njit(nogil=True, cache=True)
@@ -167,23 +169,43 @@ def linear(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, hi
 
 
 @njit(nogil=True, cache=True)
-def _add(a, a_zero_point, a_multiplier, a_shift, b, b_zero_point, b_multiplier, b_shift,
-         zero_point, multiplier, shift, low, high, left_shift, out):
-    for k in range(a.shape[0]):
-        scaled_a = requantize_one((numpy.int64(a[k]) - a_zero_point) << left_shift,
-                                  a_multiplier, a_shift, 0, _INT32_MIN, _INT32_MAX)
-        scaled_b = requantize_one((numpy.int64(b[k]) - b_zero_point) << left_shift,
-                                  b_multiplier, b_shift, 0, _INT32_MIN, _INT32_MAX)
-        out[k] = requantize_one(scaled_a + scaled_b, multiplier, shift, zero_point, low, high)
+def _rescaled_codes(zero_point, multiplier, shift, left_shift):
+    """table[q] = ((q - zero_point) << left_shift) * multiplier * 2^(shift - 31) for every
+    uint8 code q: an input of an add has 256 codes, so its rescaling is a table lookup."""
+    table = numpy.empty(256, numpy.int32)
+    for code in range(256):
+        table[code] = requantize_one((numpy.int64(code) - zero_point) << left_shift, multiplier,
+                                     shift, 0, _INT32_MIN, _INT32_MAX)
+    return table
+
+
+@njit(nogil=True, cache=True)
+def _add(a, a_table, b, b_table, zero_point, multiplier, shift, low, high, sums, out, first, last):
+    """out[k] = requantize(a_table[a[k]] + b_table[b[k]]) for k in [first, last), a block of
+    len(sums) at a time: the lookups first, then the requantization, a loop of the same steps
+    for every k that LLVM vectorizes (with the lookups in it, it did not)."""
+    for start in range(first, last, sums.shape[0]):
+        stop = min(start + sums.shape[0], last)
+        a_block, b_block, out_block = a[start:stop], b[start:stop], out[start:stop]
+        for k in range(stop - start):
+            sums[k] = a_table[a_block[k]] + b_table[b_block[k]]
+        for k in range(stop - start):
+            out_block[k] = requantize_one(numpy.int64(sums[k]), multiplier, shift, zero_point,
+                                          low, high)
 
 
 def add(a, a_zero_point, a_multiplier, a_shift, b, b_zero_point, b_multiplier, b_shift,
         zero_point, multiplier, shift, low, high, left_shift):
     """Codes of a + b, uint8 arrays of one shape (reference.int8.add has the formula)."""
+    a, b = numpy.ascontiguousarray(a).ravel(), numpy.ascontiguousarray(b).ravel()
+    a_table = _rescaled_codes(a_zero_point, a_multiplier, a_shift, left_shift)
+    b_table = _rescaled_codes(b_zero_point, b_multiplier, b_shift, left_shift)
     out = numpy.empty(a.shape, numpy.uint8)
-    _add(numpy.ascontiguousarray(a).ravel(), a_zero_point, a_multiplier, a_shift,
-         numpy.ascontiguousarray(b).ravel(), b_zero_point, b_multiplier, b_shift,
-         zero_point, multiplier, shift, low, high, left_shift, out.ravel())
+
+    def chunk(start, stop):
+        sums = scratch("int8 add sums", _ADD_BLOCK, numpy.int32)
+        _add(a, a_table, b, b_table, zero_point, multiplier, shift, low, high, sums, out, start, stop)
+    parallel_for(chunk, len(a), _MIN_MULTIPLY_ADDS_PER_THREAD // 16)
     return out
 
 
