@@ -197,6 +197,7 @@ def _add(a, a_table, b, b_table, zero_point, multiplier, shift, low, high, sums,
 def add(a, a_zero_point, a_multiplier, a_shift, b, b_zero_point, b_multiplier, b_shift,
         zero_point, multiplier, shift, low, high, left_shift):
     """Codes of a + b, uint8 arrays of one shape (reference.int8.add has the formula)."""
+    shape = a.shape
     a, b = numpy.ascontiguousarray(a).ravel(), numpy.ascontiguousarray(b).ravel()
     a_table = _rescaled_codes(a_zero_point, a_multiplier, a_shift, left_shift)
     b_table = _rescaled_codes(b_zero_point, b_multiplier, b_shift, left_shift)
@@ -206,7 +207,7 @@ def add(a, a_zero_point, a_multiplier, a_shift, b, b_zero_point, b_multiplier, b
         sums = scratch("int8 add sums", _ADD_BLOCK, numpy.int32)
         _add(a, a_table, b, b_table, zero_point, multiplier, shift, low, high, sums, out, start, stop)
     parallel_for(chunk, len(a), _MIN_MULTIPLY_ADDS_PER_THREAD // 16)
-    return out
+    return out.reshape(shape)
 
 
 def _min_chunk(multiply_adds_per_sample):
