@@ -3,7 +3,7 @@ import warnings
 
 import numpy
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from minicnn.quantization import observers
 
@@ -28,69 +28,54 @@ SETTINGS = st.tuples(st.sampled_from(["quint8", "qint8"]), st.sampled_from(["aff
                      st.booleans(), st.sampled_from([None, ((0, 15), (-8, 7)), ((0, 100), (-20, 9))]))
 
 
-def _torch_options(torch, dtype, scheme, reduce_range, custom, per_channel):
-    kind = "per_channel" if per_channel else "per_tensor"
-    options = dict(dtype={"quint8": torch.quint8, "qint8": torch.qint8}[dtype],
-                   qscheme=getattr(torch, f"{kind}_{scheme}"), reduce_range=reduce_range)
+def _observe_both(torch, setting, pairs, batches, **extra):
+    """Feed `batches` to our observer and PyTorch's of each pair, built with the same setting;
+    returns [((our scale, our zero point), (theirs...))] as NumPy values."""
+    dtype, scheme, reduce_range, custom = setting
+    assume(not (scheme == "symmetric" and reduce_range and dtype == "quint8"))
+    kind = "per_channel" if "ch_axis" in extra else "per_tensor"
+    options = dict(reduce_range=reduce_range, **extra)
     if custom:
-        low, high = custom[0] if dtype == "quint8" else custom[1]
-        options.update(quant_min=low, quant_max=high)
-    return options
-
-
-def _ours(options):
-    ours = dict(options)
-    ours["dtype"] = str(options["dtype"]).split(".")[-1]
-    ours["qscheme"] = "symmetric" if "symmetric" in str(options["qscheme"]) else "affine"
-    return ours
+        options["quant_min"], options["quant_max"] = custom[0] if dtype == "quint8" else custom[1]
+    results = []
+    for ours_class, their_class in pairs:
+        ours = ours_class(dtype=dtype, qscheme=scheme, **options)
+        theirs = their_class(dtype=getattr(torch, dtype), qscheme=getattr(torch, f"{kind}_{scheme}"), **options)
+        for batch in batches:
+            ours(batch)
+            theirs(torch.tensor(batch))
+        assert (ours.quant_min, ours.quant_max) == (theirs.quant_min, theirs.quant_max)
+        their_scale, their_zero_point = theirs.calculate_qparams()
+        results.append((ours.calculate_qparams(), (their_scale.numpy(), their_zero_point.numpy())))
+    return results
 
 
 @settings(max_examples=8)
 @given(setting=SETTINGS, seed=st.integers(0, 2 ** 16))
 def test_per_tensor_observers_equal_torch(tq, setting, seed):
     torch, quantization = tq
-    dtype, scheme, reduce_range, custom = setting
-    if scheme == "symmetric" and reduce_range and dtype == "quint8":
-        return
-    options = _torch_options(torch, *setting, per_channel=False)
     rng = numpy.random.default_rng(seed)
     batches = [(rng.standard_normal(int(rng.integers(1, 40))) * rng.uniform(0.01, 10)
                 + rng.uniform(-5, 5)).astype(numpy.float32) for _ in range(3)]
-    for ours_class, their_class in ((observers.MinMaxObserver, quantization.MinMaxObserver),
-                                    (observers.MovingAverageMinMaxObserver,
-                                     quantization.MovingAverageMinMaxObserver)):
-        ours, theirs = ours_class(**_ours(options)), their_class(**options)
-        for batch in batches:
-            ours(batch)
-            theirs(torch.tensor(batch))
-        scale, zero_point = ours.calculate_qparams()
-        their_scale, their_zero_point = theirs.calculate_qparams()
-        assert numpy.float32(scale) == their_scale.numpy()[0] and zero_point == their_zero_point.item()
-        assert (ours.quant_min, ours.quant_max) == (theirs.quant_min, theirs.quant_max)
+    pairs = ((observers.MinMaxObserver, quantization.MinMaxObserver),
+             (observers.MovingAverageMinMaxObserver, quantization.MovingAverageMinMaxObserver))
+    for (scale, zero_point), (their_scale, their_zero_point) in _observe_both(torch, setting, pairs, batches):
+        assert numpy.float32(scale) == their_scale[0] and zero_point == their_zero_point[0]
 
 
 @settings(max_examples=8)
 @given(setting=SETTINGS, seed=st.integers(0, 2 ** 16), axis=st.integers(0, 2))
 def test_per_channel_observers_equal_torch(tq, setting, seed, axis):
     torch, quantization = tq
-    dtype, scheme, reduce_range, custom = setting
-    if scheme == "symmetric" and reduce_range and dtype == "quint8":
-        return
-    options = _torch_options(torch, *setting, per_channel=True)
     rng = numpy.random.default_rng(seed)
     batches = [(rng.standard_normal((4, 3, 2)) * rng.uniform(0.01, 3, (4, 1, 1))).astype(numpy.float32)
                for _ in range(2)]
-    for ours_class, their_class in ((observers.PerChannelMinMaxObserver, quantization.PerChannelMinMaxObserver),
-                                    (observers.MovingAveragePerChannelMinMaxObserver,
-                                     quantization.MovingAveragePerChannelMinMaxObserver)):
-        ours, theirs = ours_class(ch_axis=axis, **_ours(options)), their_class(ch_axis=axis, **options)
-        for batch in batches:
-            ours(batch)
-            theirs(torch.tensor(batch))
-        scale, zero_point = ours.calculate_qparams()
-        their_scale, their_zero_point = theirs.calculate_qparams()
-        numpy.testing.assert_array_equal(scale, their_scale.numpy())
-        numpy.testing.assert_array_equal(zero_point, their_zero_point.numpy())
+    pairs = ((observers.PerChannelMinMaxObserver, quantization.PerChannelMinMaxObserver),
+             (observers.MovingAveragePerChannelMinMaxObserver,
+              quantization.MovingAveragePerChannelMinMaxObserver))
+    for ours, theirs in _observe_both(torch, setting, pairs, batches, ch_axis=axis):
+        numpy.testing.assert_array_equal(ours[0], theirs[0])
+        numpy.testing.assert_array_equal(ours[1], theirs[1])
 
 
 def test_constant_zero_input_gets_the_eps_scale(tq):
