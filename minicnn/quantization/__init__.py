@@ -34,7 +34,7 @@ from ..functional.quantized import QTensor, dequantize, quantize_per_channel, qu
 from .convert import convert
 from .fake_quantize import (FakeQuantize, disable_fake_quant, disable_observer, enable_fake_quant,
                             enable_observer)
-from .files import load_quantized, save_quantized
+from .files import load_quantized, load_quantized_state, save_quantized
 from .fuse import (ConvBn2d, ConvBnReLU2d, ConvReLU2d, LinearReLU, fold_bn, fuse_modules,
                    fuse_modules_qat, fusion_groups)
 from .mapping import register_composite

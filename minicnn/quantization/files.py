@@ -54,4 +54,7 @@ def load_quantized_state(model, state, path="the state"):
         if array.dtype != own[name].dtype:
             raise ValueError(f"load_quantized: '{name}' is {array.dtype} in {path} but "
                              f"{own[name].dtype} in the model")
+        if name.endswith("scale") and not (numpy.isfinite(array) & (array > 0)).all():
+            raise ValueError(f"load_quantized: '{name}' in {path} holds scales that are not "
+                             f"positive and finite: {array.ravel()[:8]}")
     model.load_state_dict(state)

@@ -48,5 +48,16 @@ def test_a_float_entry_is_refused_and_nothing_changes(int8_lenet, tmp_path):
     target = Q.quantized_architecture(LeNet5())
     before = target.state_dict()["module.features.0.weight"].numpy().copy()
     with pytest.raises(ValueError, match="'module.features.0.weight' is float32 in .* but int8"):
-        Q.files.load_quantized_state(target, state)
+        Q.load_quantized_state(target, state)
     numpy.testing.assert_array_equal(target.state_dict()["module.features.0.weight"].numpy(), before)
+
+
+def test_a_zero_or_nan_scale_is_refused(int8_lenet):
+    _, int8_model = int8_lenet
+    target = Q.quantized_architecture(LeNet5())
+    for bad in (0.0, float("nan")):
+        state = dict(int8_model.state_dict())
+        state["module.features.3.weight_scale"] = minicnn.tensor(
+            numpy.full(16, bad, numpy.float32))
+        with pytest.raises(ValueError, match="'module.features.3.weight_scale' .* not positive and finite"):
+            Q.load_quantized_state(target, state)
