@@ -2,6 +2,7 @@
 
     python benchmarks/bench_quantized.py                      LeNet-5 and ResNet-20, 1 and 2 threads
     python benchmarks/bench_quantized.py --models lenet5 --batch 64 256
+    python benchmarks/bench_quantized.py --threads 1 --clock cpu      on a busy machine
 
 Four ways to run each model, in this one process, taking turns round by round so that a
 busy machine slows them alike: minicnn float32, minicnn int8 (post-training quantized with
@@ -9,7 +10,10 @@ minicnn.quantization: per-channel int8 weights, uint8 activations, integer kerne
 PyTorch float32 and PyTorch int8 (torch.ao.quantization eager mode, fbgemm engine, the same
 fusions, the same weights). Each number is the median over --repeats timed batches, after a
 warm-up batch (Numba compiles on first use). Both libraries get the same thread limit:
-minicnn's thread pool, torch.set_num_threads for PyTorch.
+minicnn's thread pool, torch.set_num_threads for PyTorch. On a machine shared with other
+work, --clock cpu times each batch by the process's CPU time instead of the wall clock, which
+leaves out the time spent waiting for a core; it measures throughput only with --threads 1
+(with more threads it adds up their CPU times).
 Targets: minicnn int8 at least as fast as minicnn float32, and at least 0.5x PyTorch int8.
 """
 import argparse
@@ -135,10 +139,10 @@ def torch_resnet20(torch):
     return ResNet()
 
 
-def seconds(run):
-    start = time.perf_counter()
+def seconds(run, clock):
+    start = clock()
     run()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def main():
@@ -147,7 +151,10 @@ def main():
     parser.add_argument("--batch", type=int, nargs="+", default=[256])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall: time.perf_counter; cpu: time.process_time (use with --threads 1)")
     args = parser.parse_args()
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     import torch
     print(f"{'model':10}{'batch':>6}{'threads':>8}  {'images/second: minicnn f32':>27}{'int8':>9}"
           f"{'torch f32':>11}{'int8':>9}   int8/f32  int8 vs torch int8")
@@ -168,7 +175,7 @@ def main():
                     timings = [[] for _ in runs]
                     for _ in range(args.repeats):               # in turns: load slows all alike
                         for run, timing in zip(runs, timings):
-                            timing.append(seconds(run))
+                            timing.append(seconds(run, clock))
                 medians = [batch / statistics.median(timing) for timing in timings]
                 print(f"{name:10}{batch:>6}{count:>8}  {medians[0]:>27,.0f}{medians[1]:>9,.0f}"
                       f"{medians[2]:>11,.0f}{medians[3]:>9,.0f}   {medians[1] / medians[0]:>8.2f}"
