@@ -78,8 +78,7 @@ class _WeightedLayer(_OutputQParams):
                        axis=0 if per_channel else None)
 
     def _qparams(self):
-        return dict(scale=float(self.scale.data), zero_point=int(self.zero_point.data),
-                    relu=self.relu, quant_min=self.quant_min, quant_max=self.quant_max)
+        return dict(relu=self.relu, **self.output_qparams)
 
 
 class QuantizedConv2d(_WeightedLayer):
