@@ -15,8 +15,9 @@ int16 (x86 has no 8-bit multiply; its pmaddwd multiplies 16-bit lanes in pairs a
 pair into a 32-bit lane), and the sum is truncated to int32 on return: then only the low
 32 bits of the sum matter and LLVM sums 32-bit lanes with pmaddwd (or AVX-512 VNNI's
 vpdpwssd). A tile of several dot products at once measured slower here: LLVM then kept the
-sums in 64-bit lanes. The requantization follows each dot product while the sum is in a
-register, and writes the uint8 code. The batch is split across threads (threads.py).
+sums in 64-bit lanes. An output channel's sums go to an int32 row first, and one pass of
+requantization over the row (the same steps for every element, which LLVM vectorizes)
+writes the uint8 codes. The batch is split across threads (threads.py).
 
 Short windows. A dot product of a few dozen numbers is mostly loop overhead and a final sum
 across vector lanes: LeNet-5's first layer (25 numbers per window) ran at 10 GMAC/s so,
@@ -27,7 +28,7 @@ laid out the other way, as conv_numba.py's im2col writes them (and with its kern
 
 and the sums run along the pixels p, four output channels at a time: each column number
 loaded serves four multiply-adds, the sums stay in vector lanes, no sum across lanes is
-needed. On LeNet-5's first layer this took the convolution from 6.1 to ~2.8 ms (batch 256,
+needed. On LeNet-5's first layer this took the convolution from 6.1 to 4.6 ms (batch 256,
 one thread); on windows of 144 numbers the dot products stayed faster.
 """
 import numpy
