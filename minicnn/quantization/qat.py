@@ -7,7 +7,8 @@ straight-through gradient carries on past it.
 
 With a BatchNorm, the weight that gets quantized is the folded one, W f with
 f = gamma / sqrt(running_var + eps), as after conversion. Following Krishnamoorthi 2018
-(section 3.2, PyTorch's ConvBn2d), the convolution runs with that fake-quantized weight, is
+("Quantizing deep convolutional networks for efficient inference", on batch normalization)
+as PyTorch's ConvBn2d does, the convolution runs with that fake-quantized weight, is
 divided by f again, and the BatchNorm then normalises with the batch's statistics while
 they are still moving; `freeze_bn_stats` switches it to its running statistics, which
 then stay as they are: from then on training sees exactly the folded convolution it gets.

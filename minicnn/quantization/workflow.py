@@ -58,8 +58,9 @@ def train_qat(prepared, train_loader, epochs, lr=1e-4, freeze_bn_epoch=None,
               freeze_observer_epoch=None, quiet=True):
     """Quantization-aware training of a prepare_for_qat model with Adam: after epoch
     `freeze_bn_epoch` the BatchNorms use their running statistics, after
-    `freeze_observer_epoch` the ranges stop moving (PyTorch's tutorial recipe; by default
-    both after the second-to-last epoch). Returns the mean training loss of each epoch."""
+    `freeze_observer_epoch` the ranges stop moving (both late in training, as PyTorch's QAT
+    tutorial does; by default after the second-to-last epoch). Returns the mean training
+    loss of each epoch."""
     last_but_one = max(1, epochs - 1)
     freeze_bn_epoch = last_but_one if freeze_bn_epoch is None else freeze_bn_epoch
     freeze_observer_epoch = last_but_one if freeze_observer_epoch is None else freeze_observer_epoch
