@@ -4,6 +4,7 @@
     minicnn train --model mlp --epochs 5 --name quick
     minicnn evaluate runs/lenet5-mnist5k       accuracy and confusion matrix on the test split
     minicnn predict runs/lenet5-mnist5k digit.png
+    minicnn quantize runs/lenet5-mnist5k       int8 model (post-training, or --qat EPOCHS)
 
 A run directory holds config.json (what was trained on what, with which seed), model.npz,
 checkpoint.npz, metrics.json and curves.png (and with --conv-algorithm auto the kernels it
@@ -17,10 +18,12 @@ import math
 import os
 import shutil
 import sys
+import warnings
 
 import numpy
 
 from . import manual_seed, no_grad, optim, tensor
+from . import quantization as Q
 from .backend import keep_freed_memory
 from .cpu_kernels.dispatch import ALGORITHMS
 from .data import DataLoader, Subset, get_dataset, transforms
@@ -110,6 +113,16 @@ def build_parser():
     predict = commands.add_parser("predict", help="classify one image file with a trained run")
     predict.add_argument("run_dir")
     predict.add_argument("image")
+
+    quantize = commands.add_parser("quantize", help="make an int8 model of a run and compare it")
+    quantize.add_argument("run_dir")
+    quantize.add_argument("--calibration", type=int, default=512,
+                          help="training images the observers see (default: 512)")
+    quantize.add_argument("--per-tensor", action="store_true",
+                          help="one scale per weight tensor instead of one per output channel")
+    quantize.add_argument("--qat", type=int, default=0, metavar="EPOCHS",
+                          help="quantization-aware training for EPOCHS epochs instead of "
+                               "post-training quantization")
     return parser
 
 
@@ -362,12 +375,56 @@ def predict_command(args):
         print(f"  {names[index]:>12}  {probabilities[index]:.4f}")
 
 
+def quantize_command(args):
+    """Quantize a trained run to int8 (PTQ, or QAT with --qat) and compare it with float."""
+    if args.calibration <= 0 or args.qat < 0:
+        raise ValueError(f"--calibration must be positive and --qat not negative, got "
+                         f"{args.calibration} and {args.qat}")
+    config = read_config(args.run_dir)
+    model = load_trained_model(args.run_dir, config).cpu()
+    qconfig = Q.get_qconfig(per_channel=not args.per_tensor, qat=bool(args.qat))
+    manual_seed(config["seed"])
+    with warnings.catch_warnings(record=True) as kept_in_float:
+        warnings.simplefilter("always")
+        if args.qat:
+            prepared = Q.prepare_for_qat(model, qconfig)
+            train = DataLoader(load_split(config, True), batch_size=config["batch_size"], shuffle=True)
+            Q.train_qat(prepared, train, args.qat)
+            method = f"quantization-aware training, {args.qat} epochs"
+        else:
+            prepared = Q.prepare_for_ptq(model, qconfig)
+            train = load_split({**config, "augment": False}, True)
+            calibration = Subset(train, range(min(args.calibration, len(train))))
+            seen = Q.calibrate(prepared, DataLoader(calibration, batch_size=256))
+            method = f"post-training quantization, {seen} calibration images"
+        int8_model = Q.convert(prepared, inplace=True)
+    test = DataLoader(load_split(config, False), batch_size=256)
+    scores = Q.compare(model, int8_model, test)
+    images = next(iter(test))[0]
+    speeds = [Q.images_per_second(m, images) for m in (model, int8_model)]
+    path = os.path.join(args.run_dir, "model_int8.npz")
+    Q.save_quantized(int8_model, path, per_channel=not args.per_tensor)
+
+    print(f"{config['model']} on {config['dataset']}: {method}, "
+          f"{'per-tensor' if args.per_tensor else 'per-channel'} weights")
+    for warning in kept_in_float:
+        print(f"  {warning.message}")
+    rows = [("test accuracy", f"{100 * scores['float_accuracy']:.2f}%", f"{100 * scores['int8_accuracy']:.2f}%"),
+            ("weights (bytes)", f"{Q.weight_bytes(model):,}", f"{Q.weight_bytes(int8_model):,}"),
+            ("model state (bytes)", f"{Q.state_bytes(model):,}", f"{Q.state_bytes(int8_model):,}"),
+            (f"images/second (batch {len(images)})", f"{speeds[0]:,.0f}", f"{speeds[1]:,.0f}")]
+    print(f"  {'':28}{'float32':>12}{'int8':>12}")
+    for name, before, after in rows:
+        print(f"  {name:28}{before:>12}{after:>12}")
+    print(f"  top-1 agreement {100 * scores['agreement']:.2f}%;  int8 model -> {path}")
+
+
 def main(argv=None):
     keep_freed_memory()   # process-wide (backend/memory.py), and this process is minicnn's own
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": train_command, "evaluate": evaluate_command,
-               "predict": predict_command}[args.command]
+               "predict": predict_command, "quantize": quantize_command}[args.command]
     try:
         command(args)
     except (ValueError, RuntimeError, OSError, ModuleNotFoundError) as error:

@@ -110,7 +110,8 @@ class Module:
         if value is not None and not isinstance(value, kind):
             raise TypeError(f"{op}: '{name}' must be a {kind.__name__} or None, "
                             f"got {type(value).__name__}")
-        self._forget(name)
+        if name not in registry:         # a name registered again keeps its place, as in PyTorch
+            self._forget(name)             # (a Sequential runs its children in that order)
         registry[name] = value
 
     register_module = add_module

@@ -197,3 +197,11 @@ def test_deepcopy_gives_an_independent_model():
     model.first.weight.data[...] = 0
     numpy.testing.assert_array_equal(snapshot.first.weight.numpy(), [1, 2, 3])
     assert isinstance(snapshot.first.weight, nn.Parameter)
+
+
+def test_a_replaced_child_keeps_its_place_so_sequential_runs_in_order():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    model[0] = nn.Linear(2, 3)          # through __setitem__
+    setattr(model, "1", nn.Tanh())      # through __setattr__, as PyTorch's _modules[name] = m
+    assert [type(child).__name__ for child in model.children()] == ["Linear", "Tanh", "Linear"]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
