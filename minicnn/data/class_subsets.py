@@ -43,10 +43,13 @@ def sample_per_class(dataset, k, seed):
     definition, not of its training noise), in the dataset's order."""
     labels = _labels(dataset, "sample_per_class")
     classes, counts = numpy.unique(labels, return_counts=True)
-    if isinstance(k, bool) or not isinstance(k, (int, numpy.integer)) or not 1 <= k <= counts.min():
+    if isinstance(k, bool) or not isinstance(k, (int, numpy.integer)) \
+            or not 1 <= k <= counts.min():
         smallest = classes[counts.argmin()]
+        if getattr(dataset, "classes", None):
+            smallest = dataset.classes[smallest]
         raise ValueError(f"sample_per_class: k must be an integer from 1 to {counts.min()} (the "
-                         f"samples of the smallest class, {smallest}), got {k!r}")
+                         f"samples of the smallest class, {smallest!r}), got {k!r}")
     rng = numpy.random.default_rng(seed)
     chosen = [rng.choice(numpy.flatnonzero(labels == c), size=k, replace=False) for c in classes]
     return Subset(dataset, numpy.sort(numpy.concatenate(chosen)))

@@ -8,10 +8,11 @@ from .layers import layer
 
 
 def discriminative_param_groups(model, lr, backbone_lr, head=None):
-    """Two parameter groups for an optimizer: {"name": "backbone", "lr": backbone_lr} with
-    every parameter outside the head, then {"name": "head", "lr": lr} with the head's (the
-    layer `head`, by default the last Linear). Frozen parameters are included, so that a
-    later unfreeze needs no new optimizer; they have no gradient, and step() skips them.
+    """Two parameter groups for an optimizer: {"name": "head", "lr": lr} with the head's
+    parameters (the layer `head`, by default the last Linear), then {"name": "backbone",
+    "lr": backbone_lr} with all the others. The head comes first because the Trainer records
+    the first group's learning rate. Frozen parameters are included, so that a later
+    unfreeze needs no new optimizer; they have no gradient, and step() skips them.
 
         optimizer = optim.Adam(discriminative_param_groups(model, 1e-2, 1e-3))
     """
@@ -24,5 +25,5 @@ def discriminative_param_groups(model, lr, backbone_lr, head=None):
     head_parameters = list(layer(model, head_name, "discriminative_param_groups").parameters())
     in_head = {id(parameter) for parameter in head_parameters}
     backbone = [parameter for parameter in model.parameters() if id(parameter) not in in_head]
-    return [{"params": backbone, "lr": backbone_lr, "name": "backbone"},
-            {"params": head_parameters, "lr": lr, "name": "head"}]
+    return [{"params": head_parameters, "lr": lr, "name": "head"},
+            {"params": backbone, "lr": backbone_lr, "name": "backbone"}]

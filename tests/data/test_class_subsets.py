@@ -50,7 +50,7 @@ def test_sample_per_class_draws_k_of_each_class_by_its_seed():
 @pytest.mark.parametrize("k", [0, -1, 4, 2.0, True])
 def test_sample_per_class_refuses_k_outside_one_to_the_smallest_class(k):
     with pytest.raises(ValueError, match=rf"sample_per_class: k must be an integer from 1 to 3 "
-                                         rf"\(the samples of the smallest class, 0\), got {k!r}"):
+                                         rf"\(the samples of the smallest class, 'a'\), got {k!r}"):
         sample_per_class(labelled([3, 4, 5, 6]), k, seed=0)
 
 
