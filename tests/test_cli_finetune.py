@@ -26,8 +26,14 @@ def read_json(path):
         return json.load(f)
 
 
-def test_features_mode_trains_the_head_alone(tmp_path, capsys):
-    run = finetune(tmp_path, "--mode", "features")
+@pytest.fixture(scope="module")
+def features_run(tmp_path_factory):
+    """One feature-extraction run shared by the tests that only read it."""
+    return finetune(tmp_path_factory.mktemp("runs"), "--mode", "features")
+
+
+def test_features_mode_trains_the_head_alone(features_run, capsys):
+    run = features_run
     weights = pretrained.pretrained_state("resnet_tiny", "mnist5k-0to4")
     trained = load(run / "model.npz")
     assert list(trained) == list(weights)
@@ -74,9 +80,8 @@ def test_scratch_mode_and_a_colour_backbone_on_gray_digits(tmp_path):
     numpy.testing.assert_allclose(adapted, shapes.sum(axis=1, keepdims=True), rtol=1e-6)
 
 
-def test_a_finetuned_run_can_be_the_weights_of_the_next(tmp_path):
-    run = finetune(tmp_path, "--mode", "features")
-    main(["finetune", "--weights", str(run), "--dataset", "digits28", "--out", str(tmp_path),
+def test_a_finetuned_run_can_be_the_weights_of_the_next(features_run, tmp_path):
+    main(["finetune", "--weights", str(features_run), "--dataset", "digits28", "--out", str(tmp_path),
           "--name", "next", *FEW])
     assert read_json(tmp_path / "next" / "config.json")["model"] == "resnet_tiny"
 
@@ -107,10 +112,10 @@ def test_bad_options_name_the_argument_and_write_nothing(tmp_path, capsys, optio
     assert not (tmp_path / "runs").exists()
 
 
-def test_a_run_of_the_other_command_is_not_resumed(tmp_path, capsys):
-    run = finetune(tmp_path, "--epochs", "1")
+def test_a_run_of_the_other_command_is_not_resumed(features_run, capsys):
     with pytest.raises(SystemExit):
-        main(["train", "--out", str(tmp_path), "--name", "run", "--resume", "--quiet"])
+        main(["train", "--out", str(features_run.parent), "--name", "run", "--resume",
+              "--quiet"])
     assert re.search(r"run is a run of minicnn finetune, not of minicnn train; continue it "
                      r"with: minicnn finetune --resume", capsys.readouterr().err)
-    assert read_json(run / "metrics.json")["history"]["epoch"] == [1]
+    assert read_json(features_run / "metrics.json")["history"]["epoch"] == [1, 2]
