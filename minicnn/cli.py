@@ -341,6 +341,7 @@ def train_run(args, run_dir, config, changed, model, optimizer, train_data, test
                   + "".join(f", --{key.replace('_', '-')} {old} -> {new}"
                             for key, (old, new) in changed.items()), flush=True)
 
+    # Everything is checked: only now is the run directory changed.
     if args.overwrite and os.path.isdir(run_dir):
         shutil.rmtree(run_dir)
     os.makedirs(run_dir, exist_ok=True)
@@ -368,14 +369,14 @@ def train_command(args):
 
 
 def pretrained_model(weights):
-    """(model, its configuration entries) from the name of weights that ship with minicnn or
+    """(model, its architecture's name) from the name of weights that ship with minicnn or
     from a run directory."""
     if os.path.isdir(weights):
         source = read_config(weights)
-        return load_trained_model(weights, source), {"model": source["model"]}
+        return load_trained_model(weights, source), source["model"]
     for model_name, names in available().items():
         if weights in names:
-            return get_model(model_name, weights=weights), {"model": model_name}
+            return get_model(model_name, weights=weights), model_name
     shipped = ", ".join(name for names in available().values() for name in names)
     raise ValueError(f"--weights {weights!r}: expected the name of weights that ship with "
                      f"minicnn ({shipped}) or a run directory, got neither")
@@ -384,13 +385,9 @@ def pretrained_model(weights):
 def finetune_model(config, image_shape, num_classes):
     """The model that --mode asks for (FINETUNE_HELP), on the configured device; its
     architecture is recorded in config["model"]."""
-    if config["mode"] == "scratch":
-        pretrained, source = None, pretrained_model(config["weights"])[1]
-    else:
-        pretrained, source = pretrained_model(config["weights"])
-    config.update(source)
+    pretrained, config["model"] = pretrained_model(config["weights"])
     manual_seed(config["seed"])
-    if pretrained is None:
+    if config["mode"] == "scratch":
         return build_model(config, image_shape, num_classes)
     adapt_input_channels(pretrained, image_shape[0])
     replace_head(pretrained, num_classes)

@@ -17,6 +17,7 @@ from .layers import layer, layer_names
 
 BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 
+
 def _hold_statistics(batch_norm, args):
     """Forward pre-hook of a frozen BatchNorm: evaluation mode, whatever model.train() said."""
     batch_norm.training = False

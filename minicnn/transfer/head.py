@@ -16,26 +16,25 @@ def find_head(model):
     return heads[-1]
 
 
-def _replace(model, name, new):
-    parent_name, _, child = name.rpartition(".")
-    setattr(model.get_submodule(parent_name), child, new)
+def _check_positive_integer(function, name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)) or value < 1:
+        raise ValueError(f"{function}: {name} must be a positive integer, got {value!r}")
 
 
 def replace_head(model, num_classes, head=None):
     """Replace the head (the Linear layer named `head`, by default the last one) with a new,
     randomly initialised Linear of the same inputs and `num_classes` outputs, on the same
     device and dtype; returns the new head. Its weights come from minicnn's generator."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, numpy.integer)) \
-            or num_classes < 1:
-        raise ValueError(f"replace_head: num_classes must be a positive integer, got "
-                         f"{num_classes!r}")
+    _check_positive_integer("replace_head", "num_classes", num_classes)
     name = find_head(model) if head is None else head
     old = layer(model, name, "replace_head")
     if not isinstance(old, nn.Linear):
         raise ValueError(f"replace_head: the head {name!r} must be a Linear layer, got "
                          f"{old.describe()}")
     new = nn.Linear(old.in_features, int(num_classes), bias=old.bias is not None)
-    _replace(model, name, new.to(old.weight.device, old.weight.dtype))
+    parent_name, _, child = name.rpartition(".")
+    # Module.__setattr__ replaces the old head where it stands (in a Sequential too).
+    setattr(model.get_submodule(parent_name), child, new.to(old.weight.device, old.weight.dtype))
     return new
 
 
@@ -45,10 +44,7 @@ def adapt_input_channels(model, in_channels):
     every channel the layer then computes what it did on the same gray image repeated into its
     old channels (timm's adapt_input_conv does this for RGB weights on gray images). Returns
     the layer's name. Nothing changes when it already reads `in_channels`."""
-    if isinstance(in_channels, bool) or not isinstance(in_channels, (int, numpy.integer)) \
-            or in_channels < 1:
-        raise ValueError(f"adapt_input_channels: in_channels must be a positive integer, got "
-                         f"{in_channels!r}")
+    _check_positive_integer("adapt_input_channels", "in_channels", in_channels)
     name = next((name for name in layer_names(model)
                  if isinstance(model.get_submodule(name), nn.Conv2d)), None)
     if name is None:
