@@ -81,8 +81,8 @@ def test_scratch_mode_and_a_colour_backbone_on_gray_digits(tmp_path):
 
 
 def test_a_finetuned_run_can_be_the_weights_of_the_next(features_run, tmp_path):
-    main(["finetune", "--weights", str(features_run), "--dataset", "digits28", "--out", str(tmp_path),
-          "--name", "next", *FEW])
+    main(["finetune", "--weights", str(features_run), "--dataset", "digits28",
+          "--out", str(tmp_path), "--name", "next", *FEW])
     assert read_json(tmp_path / "next" / "config.json")["model"] == "resnet_tiny"
 
 

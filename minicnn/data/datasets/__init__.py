@@ -14,7 +14,8 @@ from .mnist5k import MNIST5k
 from .shapes import SHAPES, ShapesDataset, make_shapes
 
 __all__ = ["CIFAR10", "Digits", "DigitsAsMNIST", "FashionMNIST", "MNIST", "MNIST5k", "SHAPES",
-           "ShapesDataset", "get_dataset", "make_shapes", "read_cifar_binary", "read_idx", "DATASETS"]
+           "ShapesDataset", "get_dataset", "make_shapes", "read_cifar_binary", "read_idx",
+           "DATASETS"]
 
 
 def _shapes(train, transform, root):
