@@ -4,11 +4,13 @@
     lenet.py    LeNet5               LeNet-5 for 28x28 digits
     vgg.py      VGGSmall             VGG-style network for 32x32 images
     resnet.py   CifarResNet          ResNet-20/32/44/56/110 of He et al. 2016, section 4.2
+    pretrained.py                    weights minicnn trained and ships (weights/), by name
 """
 from functools import partial
 
 from .lenet import LeNet5
 from .mlp import MLP
+from .pretrained import with_weights
 from .resnet import BasicBlock, CifarResNet, PadShortcut, resnet20, resnet_tiny
 from .vgg import VGGSmall
 
@@ -26,12 +28,13 @@ MODELS = {
 }
 
 
-def get_model(name, **kwargs):
-    """Build a model by name: get_model("lenet5", num_classes=10)."""
+def get_model(name, weights=None, **kwargs):
+    """Build a model by name: get_model("lenet5", num_classes=10); with weights that ship with
+    minicnn: get_model("resnet_tiny", weights="mnist5k-0to4") (see pretrained.py)."""
     if name not in MODELS:
         raise ValueError(f"get_model: unknown model {name!r}; valid names are "
                          f"{', '.join(sorted(MODELS))}")
-    return MODELS[name](**kwargs)
+    return with_weights(name, weights, MODELS[name], kwargs)
 
 
 __all__ = ["BasicBlock", "CifarResNet", "LeNet5", "MLP", "MODELS", "PadShortcut", "VGGSmall",

