@@ -4,12 +4,14 @@
     lenet.py    LeNet5               LeNet-5 for 28x28 digits
     vgg.py      VGGSmall             VGG-style network for 32x32 images
     resnet.py   CifarResNet          ResNet-20/32/44/56/110 of He et al. 2016, section 4.2
+    unet.py     UNet                 U-Net of Ronneberger et al. 2015: one label per pixel
 """
 from functools import partial
 
 from .lenet import LeNet5
 from .mlp import MLP
 from .resnet import BasicBlock, CifarResNet, PadShortcut, resnet20, resnet_tiny
+from .unet import UNet, unet_paper, unet_small
 from .vgg import VGGSmall
 
 MODELS = {
@@ -23,6 +25,8 @@ MODELS = {
     "resnet56": partial(CifarResNet, 56),
     "resnet110": partial(CifarResNet, 110),
     "resnet_tiny": resnet_tiny,
+    "unet_paper": unet_paper,
+    "unet_small": unet_small,
 }
 
 
@@ -34,5 +38,5 @@ def get_model(name, **kwargs):
     return MODELS[name](**kwargs)
 
 
-__all__ = ["BasicBlock", "CifarResNet", "LeNet5", "MLP", "MODELS", "PadShortcut", "VGGSmall",
-           "get_model", "resnet20", "resnet_tiny"]
+__all__ = ["BasicBlock", "CifarResNet", "LeNet5", "MLP", "MODELS", "PadShortcut", "UNet",
+           "VGGSmall", "get_model", "resnet20", "resnet_tiny", "unet_paper", "unet_small"]
