@@ -56,12 +56,6 @@ def up_convolution(channels, up):
                          nn.Conv2d(channels, channels // 2, kernel_size=1))
 
 
-def center_crop(x, height, width):
-    """The central height x width window of an (N, C, H, W) map: the paper's crop of a skip."""
-    top, left = (x.shape[2] - height) // 2, (x.shape[3] - width) // 2
-    return x[:, :, top:top + height, left:left + width]
-
-
 class UNet(nn.Module):
     """U-Net: (N, in_channels, H, W) images -> (N, num_classes, H', W') per-pixel logits.
 
@@ -115,7 +109,7 @@ class UNet(nn.Module):
         skips.pop()                      # the bottom's map is x itself, not a skip
         for up, block in zip(self.ups, self.decoder):
             x = up(x)
-            skip = center_crop(skips.pop(), x.shape[2], x.shape[3])
+            skip = F.center_crop(skips.pop(), x.shape[2], x.shape[3])
             x = block(F.cat([skip, x], dim=1))
         return self.head(x)
 

@@ -5,7 +5,7 @@ import pytest
 
 import minicnn
 from minicnn import models, nn
-from minicnn.models.unet import UNet, center_crop, unet_paper, unet_small
+from minicnn.models.unet import UNet, unet_paper, unet_small
 from tests.helpers import leaf
 from tests.nn.layer_checks import check_parity, gradcheck_layer
 
@@ -54,12 +54,6 @@ def test_every_stage_has_the_shape_of_the_papers_figure():
                 if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
     assert channels == [stage[-1] for stage in PAPER_STAGES]
     assert paper.head.out_channels == 2 and paper.output_size(572) == 388
-
-
-def test_center_crop_takes_the_middle():
-    x = minicnn.arange(36.0).reshape(1, 1, 6, 6)
-    numpy.testing.assert_array_equal(center_crop(x, 2, 4).numpy()[0, 0],
-                                     x.numpy()[0, 0, 2:4, 1:5])
 
 
 def torch_unet(torch, in_channels, num_classes, base_channels, depth, padding, up, batch_norm):
