@@ -4,9 +4,13 @@
     minicnn train --model mlp --epochs 5 --name quick
     minicnn evaluate runs/lenet5-mnist5k       accuracy and confusion matrix on the test split
     minicnn predict runs/lenet5-mnist5k digit.png
+    minicnn train --model unet_small --dataset cells     segmentation: one class per pixel
 
 A run directory holds config.json (what was trained on what, with which seed), model.npz,
 checkpoint.npz, metrics.json and curves.png; evaluate and predict rebuild everything from it.
+A segmentation run (dataset shapes-segment or cells) also draws predictions.png, test images
+with their true and predicted masks; its metrics are Dice and IoU per class, and predict
+writes the predicted mask as a PNG.
 """
 import argparse
 import json
@@ -17,7 +21,7 @@ import numpy
 
 from . import manual_seed, no_grad, optim, tensor
 from .data import DataLoader, Subset, get_dataset, transforms
-from .data.datasets import DATASETS
+from .data.datasets import DATASETS, SEGMENTATION_DATASETS
 from .models import MODELS, get_model
 from .serialization import load
 from .training import Trainer, TrainingDiverged, confusion_matrix, format_confusion_matrix
@@ -32,7 +36,7 @@ OPTIMIZERS = {
 }
 DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
-            "patience": None, "augment": True}
+            "patience": None, "augment": True, "weight_map": False}
 
 
 def build_parser():
@@ -54,6 +58,9 @@ def build_parser():
     train.add_argument("--augment", action=argparse.BooleanOptionalAction,
                        help="random shifts by up to 2 pixels, and flips for colour images "
                             "(default: on)")
+    train.add_argument("--weight-map", action=argparse.BooleanOptionalAction,
+                       help="segmentation of cells: weigh the loss with the U-Net paper's map, "
+                            "heavy between touching nuclei (default: off)")
     train.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
     train.add_argument("--out", default="runs", help="parent of the run directory (default: runs)")
     train.add_argument("--name", help="run directory name (default: MODEL-DATASET)")
@@ -63,9 +70,12 @@ def build_parser():
     evaluate = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a run")
     evaluate.add_argument("run_dir")
 
-    predict = commands.add_parser("predict", help="classify one image file with a trained run")
+    predict = commands.add_parser("predict", help="classify one image file with a trained run "
+                                                  "(segmentation runs: write its mask)")
     predict.add_argument("run_dir")
     predict.add_argument("image")
+    predict.add_argument("--out", help="segmentation runs: the mask PNG to write "
+                                       "(default: IMAGE-mask.png beside the image)")
     return parser
 
 
@@ -73,8 +83,8 @@ def build_parser():
 def augmentation(config, train):
     """Random shifts (padding 2, crop back) for training; flips too where mirror images make
     sense (colour photos and shapes, not digits)."""
-    if not (train and config["augment"]):
-        return None
+    if not (train and config["augment"]) or is_segmentation(config):
+        return None     # segmentation augments image and mask together (segmentation_split)
     steps = [transforms.RandomCrop(padding=2)]
     if config["dataset"] in ("cifar10", "shapes"):
         steps.append(transforms.RandomHorizontalFlip())
@@ -84,6 +94,8 @@ def augmentation(config, train):
 def load_split(config, train):
     data = get_dataset(config["dataset"], train=train, root=config["root"],
                        transform=augmentation(config, train))
+    if is_segmentation(config):
+        data = segmentation_split(data, config, train)
     if config["limit"]:
         data = Subset(data, range(min(config["limit"], len(data))))
     return data
@@ -139,16 +151,22 @@ def train_command(args):
                       DataLoader(train_data, batch_size=config["batch_size"], shuffle=True),
                       DataLoader(test_data, batch_size=256), scheduler, out_dir=run_dir,
                       patience=config["patience"], quiet=args.quiet,
-                      class_names=config["class_names"])
+                      class_names=config["class_names"], task=make_task(config))
     trainer.fit(config["epochs"], resume=args.resume)
     with open(os.path.join(run_dir, "metrics.json")) as f:
         final = json.load(f)["final"]
-    print(f"test accuracy {100 * final['val_accuracy']:.2f}%  ->  {run_dir}")
+    if is_segmentation(config):
+        print(f"test mean Dice {final['val_dice']:.4f}, mean IoU {final['val_iou']:.4f}  ->  "
+              f"{run_dir}")
+    else:
+        print(f"test accuracy {100 * final['val_accuracy']:.2f}%  ->  {run_dir}")
 
 
 def evaluate_command(args):
     config = read_config(args.run_dir)
     model = load_trained_model(args.run_dir, config)
+    if is_segmentation(config):
+        return evaluate_segmentation(config, model, load_split(config, False))
     loader = DataLoader(load_split(config, False), batch_size=256)
     result = Trainer(model, None, None, quiet=True).evaluate(loader)
     predictions, targets = result["predictions"], result["targets"]
@@ -183,6 +201,8 @@ def read_image(path, shape):
 def predict_command(args):
     config = read_config(args.run_dir)
     model = load_trained_model(args.run_dir, config)
+    if is_segmentation(config):
+        return predict_mask(args, config, model)
     with no_grad():
         logits = model(tensor(read_image(args.image, config["image_shape"]),
                               device=config["device"])).numpy()[0]
@@ -193,6 +213,71 @@ def predict_command(args):
     print(f"predicted class: {names[best]} (probability {probabilities[best]:.3f})")
     for index in numpy.argsort(-probabilities):
         print(f"  {names[index]:>12}  {probabilities[index]:.4f}")
+
+
+# --- segmentation runs: (image, mask) datasets ------------------------------------------------
+def is_segmentation(config):
+    return config["dataset"] in SEGMENTATION_DATASETS
+
+
+def make_task(config):
+    """The segmentation task of a segmentation run; None (classification) otherwise."""
+    if not is_segmentation(config):
+        return None
+    from .segmentation import SegmentationTask
+    return SegmentationTask(len(config["class_names"]), config["class_names"])
+
+
+def segmentation_split(data, config, train):
+    """The training split with weight maps (--weight-map) and joint flips and turns of image
+    and mask (--augment); the test split as it is."""
+    if train and config.get("weight_map"):
+        from .segmentation import weighted_training_set
+        data = weighted_training_set(data)
+    if train and config["augment"]:
+        from .segmentation import segmentation_augmentation
+        data = segmentation_augmentation(data)
+    return data
+
+
+def evaluate_segmentation(config, model, data):
+    """Dice and IoU per class on the test split; for the cells, instances found too."""
+    from .segmentation import connected_components, instance_scores, predict_masks
+    task = make_task(config)
+    result = Trainer(model, None, None, quiet=True, task=task).evaluate(
+        DataLoader(data, batch_size=64))
+    print(f"{config['model']} on {config['dataset']} (test split, {len(data)} images)")
+    print(f"mean Dice {result['dice']:.4f}  mean IoU {result['iou']:.4f}  (classes other than "
+          f"the background)  pixel accuracy {100 * result['pixel_accuracy']:.2f}%")
+    width = max(len(name) for name in config["class_names"])
+    print(f"{'class'.rjust(width)}    Dice     IoU")
+    for name, dice, iou in zip(config["class_names"], result["dice_per_class"],
+                               result["iou_per_class"]):
+        print(f"{name.rjust(width)}  {dice:.4f}  {iou:.4f}")
+    base = getattr(data, "dataset", data)
+    if getattr(base, "instances", None) is not None:
+        indices = getattr(data, "indices", numpy.arange(len(base)))
+        predicted = predict_masks(model, base.arrays[0][indices])
+        found = instance_scores([connected_components(mask) for mask in predicted],
+                                base.instances[indices])
+        print(f"instances (connected components, IoU >= 0.5): precision {found['precision']:.4f}"
+              f"  recall {found['recall']:.4f}  F1 {found['f1']:.4f}")
+
+
+def predict_mask(args, config, model):
+    """Segment one image file; write the mask (pixel value = class) as a PNG of its size."""
+    from PIL import Image
+    from .segmentation import predict_masks, save_mask_png
+    mask = predict_masks(model, read_image(args.image, config["image_shape"]))[0]
+    original_size = Image.open(args.image).size
+    mask = numpy.asarray(Image.fromarray(mask.astype(numpy.uint8)).resize(original_size,
+                                                                         Image.NEAREST))
+    out = args.out or os.path.splitext(args.image)[0] + "-mask.png"
+    save_mask_png(mask, out, len(config["class_names"]))
+    counts = numpy.bincount(mask.ravel(), minlength=len(config["class_names"]))
+    print(f"mask ({mask.shape[1]}x{mask.shape[0]}) -> {out}")
+    for name, count in zip(config["class_names"], counts):
+        print(f"  {name:>12}  {100 * count / mask.size:6.2f}% of the pixels")
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@ from .shapes import SHAPES, ShapesDataset, make_shapes
 
 __all__ = ["CIFAR10", "CellsDataset", "Digits", "FashionMNIST", "MNIST", "MNIST5k", "SHAPES",
            "ShapesDataset", "get_dataset", "make_cells", "make_shapes", "read_cifar_binary",
-           "read_idx", "DATASETS"]
+           "read_idx", "DATASETS", "SEGMENTATION_DATASETS"]
 
 
 def _shapes(train, transform, root):
@@ -40,6 +40,9 @@ DATASETS = {
     "fashion_mnist": lambda train, transform, root: FashionMNIST(root, train, transform),
     "cifar10": lambda train, transform, root: CIFAR10(root, train, transform),
 }
+
+# Datasets whose samples are (image, mask): the command line trains them as segmentation.
+SEGMENTATION_DATASETS = ("shapes-segment", "cells")
 
 
 def get_dataset(name, train=True, transform=None, root="data"):
