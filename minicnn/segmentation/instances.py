@@ -15,6 +15,7 @@ Three ways, from the simplest:
 """
 import numpy
 
+from ..data.datasets.cells import neighbour_labels
 from .weight_map import ndimage
 
 BORDER_CLASSES = ("background", "interior", "border")
@@ -51,11 +52,7 @@ def border_class_targets(instances):
     """Three-class targets (H, W) int64 of instance labels: 0 background, 1 interior, 2 the
     instance's own outermost pixels (those with a 4-neighbour outside the instance)."""
     instances = numpy.asarray(instances)
-    padded = numpy.pad(instances, 1)
-    centre = padded[1:-1, 1:-1]
-    edge = numpy.zeros(instances.shape, bool)
-    for neighbour in (padded[:-2, 1:-1], padded[2:, 1:-1], padded[1:-1, :-2], padded[1:-1, 2:]):
-        edge |= neighbour != centre
+    edge = (neighbour_labels(instances) != instances).any(axis=0)
     targets = (instances > 0).astype(numpy.int64)
     targets[(instances > 0) & edge] = 2
     return targets

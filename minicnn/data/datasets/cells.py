@@ -33,14 +33,18 @@ def gaussian_blur(image, sigma):
     return sum(k * rows[:, i:i + width] for i, k in enumerate(kernel))
 
 
+def neighbour_labels(labels):
+    """The labels of every pixel's four neighbours (up, down, left, right): (4, H, W) for
+    labels (H, W), 0 beyond the image's edge."""
+    padded = numpy.pad(labels, 1)
+    return numpy.stack([padded[:-2, 1:-1], padded[2:, 1:-1], padded[1:-1, :-2], padded[1:-1, 2:]])
+
+
 def separate_touching(instances):
     """Instance labels with every pixel that touches (4-neighbourhood) a pixel of another
     nucleus set to 0: touching nuclei end up two pixels apart."""
-    labels = numpy.pad(instances, 1)
-    centre = labels[1:-1, 1:-1]
-    touching = numpy.zeros(centre.shape, bool)
-    for neighbour in (labels[:-2, 1:-1], labels[2:, 1:-1], labels[1:-1, :-2], labels[1:-1, 2:]):
-        touching |= (neighbour != 0) & (neighbour != centre)
+    neighbours = neighbour_labels(instances)
+    touching = ((neighbours != 0) & (neighbours != instances)).any(axis=0)
     return numpy.where(touching, 0, instances)
 
 
