@@ -85,3 +85,18 @@ def test_segmentation_errors_name_the_problem(tmp_path, capsys):
         main(["train", "--model", "unet_small", "--dataset", "shapes-segment", "--weight-map",
               "--limit", "8", "--epochs", "1", "--out", str(tmp_path), "--quiet"])
     assert "the weight map needs instance labels" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset, options", [("shapes-segment", []),
+                                              ("cells", ["--weight-map"])])
+def test_default_runs_reach_dice_090(tmp_path, dataset, options):
+    """The targets: held-out mean Dice >= 0.90 on shapes-segment (the five shapes) and
+    foreground Dice >= 0.90 on cells, with the command line's defaults (seed 0). The other
+    seeds and the instance scores: benchmarks/train_segmentation.py."""
+    main(["train", "--model", "unet_small", "--dataset", dataset, *options, "--out",
+          str(tmp_path), "--name", "run", "--quiet"])
+    with open(tmp_path / "run" / "metrics.json") as f:
+        final = json.load(f)["final"]
+    print(f"{dataset}: held-out mean Dice {final['val_dice']:.4f}")
+    assert final["val_dice"] >= 0.90

@@ -14,7 +14,6 @@ import numpy
 from .. import functional as F
 from ..autograd import Tensor, no_grad
 from ..backend import move_array, to_numpy
-from ..functional import center_crop
 from ..training.metrics import confusion_matrix, scores_from_confusion
 from ..training.tasks import Task
 from .pictures import save_overlays
@@ -43,9 +42,9 @@ class SegmentationTask(Task):
             raise ValueError(f"SegmentationTask: the model gives outputs of shape "
                              f"{tuple(logits.shape)}; a segmentation model gives a score per "
                              f"class and pixel, (N, classes, H, W) (e.g. --model unet_small)")
-        masks = center_crop(masks, *logits.shape[2:])
+        masks = F.center_crop(masks, *logits.shape[2:])
         if weights:
-            weights = center_crop(weights[0], *logits.shape[2:])
+            weights = F.center_crop(weights[0], *logits.shape[2:])
             per_pixel = F.cross_entropy(logits, masks, reduction="none")
             loss = (per_pixel * weights).sum() / weights.sum()
         else:
@@ -73,7 +72,7 @@ class SegmentationTask(Task):
         images, masks = (part.numpy() for part in next(iter(loader))[:2])
         images, masks = images[:8], masks[:8]
         predicted = predict_masks(model, images)
-        save_overlays(images, center_crop(masks, *predicted.shape[-2:]), predicted,
+        save_overlays(images, F.center_crop(masks, *predicted.shape[-2:]), predicted,
                       os.path.join(out_dir, "predictions.png"), self.class_names)
 
 
@@ -87,7 +86,7 @@ class SegmentationTally:
 
     def add(self, logits, batch):
         predicted = to_numpy(logits.data.argmax(axis=1))
-        masks = center_crop(batch[1].numpy(), *predicted.shape[-2:])
+        masks = F.center_crop(batch[1].numpy(), *predicted.shape[-2:])
         self.matrix += confusion_matrix(predicted.ravel(), masks.ravel(), self.num_classes)
 
     def summary(self):

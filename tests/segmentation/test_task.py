@@ -58,6 +58,22 @@ def test_pixel_cross_entropy_has_weight_ignore_index_and_a_weight_map(torch):
     assert_close(x.grad, x_torch.grad)
 
 
+def test_one_foreground_class_with_logits_and_a_weight_map(torch):
+    """binary_cross_entropy_with_logits on (N, 1, H, W) logits and 0/1 masks, a per-pixel
+    weight map as its weight: PyTorch's values and gradients."""
+    logits, masks, weights = problem(2, shape=(2, 1, 6, 5))
+    masks = (masks[:, None] > 0).astype(numpy.float64)
+    x, t, w = leaf(logits), leaf(masks, requires_grad=False), leaf(weights[:, None], requires_grad=False)
+    loss = F.binary_cross_entropy_with_logits(x, t, w, reduction="sum") / w.sum()
+    x_torch = to_torch(torch, x)
+    loss_torch = torch.nn.functional.binary_cross_entropy_with_logits(
+        x_torch, to_torch(torch, t), to_torch(torch, w), reduction="sum") / weights.sum()
+    loss.backward()
+    loss_torch.backward()
+    assert_close(loss, loss_torch)
+    assert_close(x.grad, x_torch.grad)
+
+
 def test_task_loss_is_weighted_cross_entropy_plus_pooled_dice(torch):
     logits, masks, weights = problem(1)
     x = leaf(logits)
