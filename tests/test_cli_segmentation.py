@@ -62,13 +62,21 @@ def test_predict_writes_the_mask_at_the_images_size(run_dir, tmp_path, capsys):
     assert (tmp_path / "m.png").exists()
 
 
-def test_cells_with_the_weight_map_resume_and_count_instances(tmp_path, capsys):
-    options = ["--model", "unet_small", "--dataset", "cells", "--limit", "16", "--weight-map",
-               "--batch-size", "16", "--out", str(tmp_path), "--name", "cells", "--quiet"]
+def test_resume_continues_a_segmentation_run(tmp_path):
+    options = ["--model", "unet_small", "--dataset", "shapes-segment", "--limit", "32",
+               "--batch-size", "16", "--out", str(tmp_path), "--name", "r", "--quiet"]
     main(["train", "--epochs", "1"] + options)
     main(["train", "--epochs", "2", "--resume"] + options)
-    with open(tmp_path / "cells" / "metrics.json") as f:
+    with open(tmp_path / "r" / "metrics.json") as f:
         assert json.load(f)["history"]["epoch"] == [1, 2]
+
+
+def test_cells_with_the_weight_map_count_instances(tmp_path, capsys):
+    main(["train", "--model", "unet_small", "--dataset", "cells", "--limit", "16",
+          "--weight-map", "--epochs", "1", "--batch-size", "16", "--out", str(tmp_path),
+          "--name", "cells", "--quiet"])
+    with open(tmp_path / "cells" / "config.json") as f:
+        assert json.load(f)["weight_map"] is True
     capsys.readouterr()
     main(["evaluate", str(tmp_path / "cells")])
     last = capsys.readouterr().out.splitlines()[-1]
