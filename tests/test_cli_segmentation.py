@@ -8,8 +8,19 @@ import numpy
 import pytest
 
 from minicnn.cli import main
+from minicnn.functional import conv, set_conv_algorithm
 
 pytest.importorskip("scipy")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_conv_algorithm():
+    """'auto' times every kernel on each new layer shape, about 10 s for a U-Net's first
+    steps on two cores; these tests check the command line, not that choice."""
+    before = conv._algorithm
+    set_conv_algorithm("numba")
+    yield
+    set_conv_algorithm(before)
 
 
 @pytest.fixture(scope="module")
