@@ -8,8 +8,9 @@ One step = forward, pixel-wise cross-entropy, backward, Adam update, for unet_sm
 128 channels over 4 levels, same padding, BatchNorm; 1 input channel, 2 classes) on a batch
 of 8 1x128x128 images. The PyTorch network is the twin the parity test checks
 (tests/models/test_unet.py), with the same weights. Each time is the median over --repeats
-timed runs of --steps steps after warm-up steps; the two libraries take turns in this one
-process with the same thread limit. Target: minicnn at most 1.5x PyTorch's time.
+timed runs of --steps steps after warm-up steps (bench_train.images_per_second); the two
+libraries take turns in this one process with the same thread limit. Target: minicnn at
+most 1.5x PyTorch's time.
 
 Memory: tracemalloc follows NumPy's allocations; started just before a step (after a first
 one, so weights, gradients and Adam's moments exist already), its peak counts only what the
@@ -18,18 +19,18 @@ forward keeps them for the backward), counted by forward hooks.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 import tracemalloc
 
 import numpy
 
 import minicnn
-from minicnn import nn, optim
+from minicnn import optim
 from minicnn.cpu_kernels import threads
 from minicnn.functional import cross_entropy
 from minicnn.models import unet_small
+
+from bench_train import images_per_second     # the same alternating timing as LeNet-5's
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BATCH, SIDE = 8, 128
@@ -72,25 +73,6 @@ def torch_step_function(torch, model):
         optimizer.step()
         return loss
     return step
-
-
-def median_step_seconds(step_functions, steps, repeats, warmup=3):
-    """Median seconds per step of each function; they take turns within every repeat, so a
-    burst of load from other processes hits all of them alike (see bench_train.py for why
-    each turn starts with a pause and untimed steps)."""
-    for step in step_functions:
-        for _ in range(warmup):
-            step()
-    times = [[] for _ in step_functions]
-    for _ in range(repeats):
-        for step, seconds in zip(step_functions, times):
-            time.sleep(0.5)
-            step()
-            began = time.perf_counter()
-            for _ in range(steps):
-                step()
-            seconds.append((time.perf_counter() - began) / steps)
-    return [statistics.median(seconds) for seconds in times]
 
 
 def activation_bytes(model):
@@ -138,7 +120,8 @@ def main():
         threads.set_num_threads(count)
         if torch:
             torch.set_num_threads(count)
-        seconds = median_step_seconds(steps, args.steps, args.repeats)
+        seconds = [BATCH / rate for rate in images_per_second(steps, args.steps, args.repeats,
+                                                              warmup=3, batch=BATCH)]
         line = f"{count} thread{'s' if count > 1 else ' '}  minicnn {1000 * seconds[0]:7.1f} ms"
         if torch:
             line += (f"   PyTorch {1000 * seconds[1]:7.1f} ms   ratio "

@@ -1,6 +1,5 @@
 """minicnn/models/unet.py: the paper's shapes and size, parity with a PyTorch twin, the
 input-size rule and its errors."""
-import numpy
 import pytest
 
 import minicnn
