@@ -17,7 +17,8 @@ spelt out in cpu_kernels/reference/int8.py):
     quantized_relu, quantized_max_pool2d  on the codes: max commutes with the affine map
     quantized_adaptive_avg_pool2d         integer mean of the codes, rounded
 
-The convolution and the linear layer run the Numba kernels of cpu_kernels/int8.py.
+The convolution, the linear layer and the add run the Numba kernels of cpu_kernels/int8.py
+on NumPy codes, and the CUDA kernels of kernels/int8.cu (gpu_kernels/int8.py) on CuPy codes.
 """
 import numbers
 
@@ -26,6 +27,7 @@ import numpy
 from ..autograd import Tensor
 from ..backend import array_module, is_cupy_array, to_numpy
 from ..cpu_kernels import int8
+from ..gpu_kernels import int8 as gpu_int8
 from ..cpu_kernels.conv_geometry import ConvGeometry, correlation_size
 
 __all__ = ["QTensor", "dequantize", "quantize_multiplier", "quantize_per_channel",
@@ -200,9 +202,9 @@ def quantized_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, 
     geometry = _conv_geometry(op, input.shape, weight.shape, stride, padding, dilation)
     bias, multiplier, shift, low, high = _requantization(op, input, weight, bias, scale,
                                                          zero_point, relu, quant_min, quant_max)
-    codes = _kernels(op, input.codes).conv2d(input.codes, input.zero_point, weight.centered_rows(),
-                                             bias, multiplier, shift, int(zero_point), low, high,
-                                             geometry)
+    codes = _kernels(input.codes).conv2d(input.codes, input.zero_point, weight.centered_rows(),
+                                         bias, multiplier, shift, int(zero_point), low, high,
+                                         geometry)
     return QTensor(codes, scale, zero_point)
 
 
@@ -218,8 +220,8 @@ def quantized_linear(input, weight, bias=None, scale=1.0, zero_point=0, relu=Fal
                          f"{weight.shape[1]} (input {input.shape}, weight {weight.shape})")
     bias, multiplier, shift, low, high = _requantization(op, input, weight, bias, scale,
                                                          zero_point, relu, quant_min, quant_max)
-    codes = _kernels(op, input.codes).linear(input.codes, input.zero_point, weight.centered_rows(),
-                                             bias, multiplier, shift, int(zero_point), low, high)
+    codes = _kernels(input.codes).linear(input.codes, input.zero_point, weight.centered_rows(),
+                                         bias, multiplier, shift, int(zero_point), low, high)
     return QTensor(codes, scale, zero_point)
 
 
@@ -243,10 +245,10 @@ def quantized_add(a, b, scale, zero_point, relu=False, quant_min=0, quant_max=25
     b_multiplier, b_shift = quantize_multiplier(float(b.scale) / twice_larger)
     multiplier, shift = quantize_multiplier(twice_larger / (2 ** ADD_LEFT_SHIFT * float(scale)))
     low = max(quant_min, zero_point) if relu else quant_min
-    codes = _kernels(op, a.codes).add(a.codes, a.zero_point, int(a_multiplier), int(a_shift),
-                                      b.codes, b.zero_point, int(b_multiplier), int(b_shift),
-                                      zero_point, int(multiplier), int(shift), low, quant_max,
-                                      ADD_LEFT_SHIFT)
+    codes = _kernels(a.codes).add(a.codes, a.zero_point, int(a_multiplier), int(a_shift),
+                                  b.codes, b.zero_point, int(b_multiplier), int(b_shift),
+                                  zero_point, int(multiplier), int(shift), low, quant_max,
+                                  ADD_LEFT_SHIFT)
     return QTensor(codes, scale, zero_point)
 
 
@@ -412,9 +414,7 @@ def along_axis(values, axis, ndim):
     return numpy.asarray(values).reshape(shape)
 
 
-def _kernels(op, codes):
-    """The one dispatch point of the integer kernels (CPU only so far)."""
-    if is_cupy_array(codes):
-        raise NotImplementedError(f"{op}: the quantized ops run on the CPU only; move the "
-                                  "model and its input there (model.cpu())")
-    return int8
+def _kernels(codes):
+    """The one dispatch point of the integer kernels: CUDA for CuPy codes, Numba for NumPy
+    codes; both modules have conv2d, linear and add with the same arguments."""
+    return gpu_int8 if is_cupy_array(codes) else int8
