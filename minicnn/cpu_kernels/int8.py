@@ -71,22 +71,23 @@ _DOT_WIDTH = 64
 @njit(nogil=True, cache=True)
 def requantize_one(acc, multiplier, shift, zero_point, low, high):
     """clamp(zero_point + round(acc * multiplier * 2^(shift - 31)), low, high): one value of
-    reference.int8.requantize, in the same integer steps (int64 here)."""
+    reference.int8.requantize (int64 here), its two roundings each one addition and one
+    arithmetic shift (a floor division by a power of two):
+
+        gemmlowp's (p + nudge) / 2^31 truncated   = floor((p + 2^30) / 2^31) for either sign of p
+        round(h / 2^right), halves away from 0    = floor((h + 2^(right-1) - [h < 0]) / 2^right)
+
+    (the second with nothing added when right = 0). Fewer steps than the reference's, for the
+    pass over a row of sums that LLVM vectorizes: 0.75 -> 0.48 ns a value."""
     shifted = acc << shift if shift > 0 else acc
     shifted = min(max(shifted, _INT32_MIN), _INT32_MAX)
-    # round(shifted * multiplier / 2^31), halves up (-0.5 to 0): a nudge, then C's truncating
-    # division.
     if shifted == _INT32_MIN and multiplier == _INT32_MIN:
         high_product = _INT32_MAX
     else:
-        product = shifted * multiplier
-        total = product + ((1 << 30) if product >= 0 else 1 - (1 << 30))
-        high_product = total >> 31 if total >= 0 else -((-total) >> 31)
+        high_product = (shifted * multiplier + (1 << 30)) >> 31
     right = -shift if shift < 0 else 0
-    mask = (1 << right) - 1
-    threshold = (mask >> 1) + (1 if high_product < 0 else 0)
-    value = (high_product >> right) + (1 if (high_product & mask) > threshold else 0)
-    return min(max(value + zero_point, low), high)
+    nudge = ((1 << right) - (1 if high_product < 0 else 0)) >> 1
+    return min(max(((high_product + nudge) >> right) + zero_point, low), high)
 
 
 @njit(nogil=True, cache=True)

@@ -119,6 +119,17 @@ def test_requantization_rounds_the_product_to_nearest():
         assert int8.requantize_one(int(a), int(m), int(s), 0, -2 ** 40, 2 ** 40) == value
 
 
+def test_requantization_ties_round_as_the_reference():
+    """Every tie of both roundings: acc * 2^30 / 2^31 is a half for odd acc, and the right
+    shifts by 1 and 2 meet halves again; the Numba scalar version rounds them as the reference
+    (the 31-bit product halves up, the shift halves away from zero)."""
+    acc = numpy.arange(-16, 17)
+    for shift in (0, -1, -2, 1):
+        expected = reference.multiply_by_quantized_multiplier(acc, 2 ** 30, shift)
+        assert [int8.requantize_one(int(a), 2 ** 30, shift, 0, -100, 100) for a in acc] == list(expected)
+    assert list(reference.multiply_by_quantized_multiplier([-3, -1, 1, 3], 2 ** 30, 0)) == [-1, 0, 1, 2]
+
+
 def test_requantize_saturates_and_clamps():
     assert reference.rounding_doubling_high_mul(-2 ** 31, -2 ** 31) == 2 ** 31 - 1
     assert int8.requantize_one(-2 ** 31, -2 ** 31, 0, 0, -2 ** 40, 2 ** 40) == 2 ** 31 - 1
