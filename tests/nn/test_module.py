@@ -78,6 +78,21 @@ def test_reassigning_and_deleting_attributes():
         model.bias
 
 
+def test_a_replaced_layer_or_weight_keeps_its_place():
+    """As in PyTorch: replacing the first layer of a Sequential must not move it to the end
+    (the forward order), nor a new weight after the bias (the state_dict order)."""
+    model = nn.Sequential(Scale(), Scale(size=2))
+    model[0] = Scale(size=2)
+    model[1].weight = nn.Parameter(numpy.full(2, 3.0))
+    model[1].bias = nn.Parameter(numpy.ones(2))
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "0.calls",
+                                        "1.weight", "1.bias", "1.calls"]
+    # x * [1, 2] * 3 + 1 in this order; [1, 2] * (x * 3 + 1) in the other
+    assert model(minicnn.ones(2, dtype=minicnn.float64)).tolist() == [4.0, 7.0]
+    model[1].register_buffer("calls", minicnn.zeros(1), persistent=False)
+    assert list(model.state_dict())[-1] == "1.bias"
+
+
 def test_assigning_before_init_explains_the_fix():
     class Forgetful(nn.Module):
         def __init__(self):
