@@ -126,8 +126,10 @@ def test_requantization_ties_round_as_the_reference():
     acc = numpy.arange(-16, 17)
     for shift in (0, -1, -2, 1):
         expected = reference.multiply_by_quantized_multiplier(acc, 2 ** 30, shift)
-        assert [int8.requantize_one(int(a), 2 ** 30, shift, 0, -100, 100) for a in acc] == list(expected)
-    assert list(reference.multiply_by_quantized_multiplier([-3, -1, 1, 3], 2 ** 30, 0)) == [-1, 0, 1, 2]
+        ours = [int8.requantize_one(int(a), 2 ** 30, shift, 0, -100, 100) for a in acc]
+        assert ours == list(expected), shift
+    halves = reference.multiply_by_quantized_multiplier([-3, -1, 1, 3], 2 ** 30, 0)
+    assert list(halves) == [-1, 0, 1, 2]
 
 
 def test_requantize_saturates_and_clamps():

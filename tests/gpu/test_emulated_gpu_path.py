@@ -75,8 +75,8 @@ def test_an_int8_resnet_gives_the_same_codes_on_the_emulated_gpu_path(request, m
     int8_model = quantization.quantize_model(model, [x])
     launched = []
     original = cuda_kernels.launch
-    monkeypatch.setattr("minicnn.gpu_kernels.int8.launch",
-                        lambda kernel, *args, **options: launched.append(kernel.name) or original(kernel, *args, **options))
+    monkeypatch.setattr("minicnn.gpu_kernels.int8.launch", lambda kernel, *args, **options:
+                        launched.append(kernel.name) or original(kernel, *args, **options))
 
     def codes():
         with minicnn.no_grad():

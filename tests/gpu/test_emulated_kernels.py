@@ -294,7 +294,8 @@ def int8_conv_problems(draw):
 
 def _weight_rows(w, w_zero_point):
     """The kernels' weight argument: codes minus zero points, int16 rows."""
-    centered = w.astype(numpy.int16) - w_zero_point.reshape((-1,) + (1,) * (w.ndim - 1)).astype(numpy.int16)
+    zero_points = w_zero_point.reshape((-1,) + (1,) * (w.ndim - 1)).astype(numpy.int16)
+    centered = w.astype(numpy.int16) - zero_points
     return centered.reshape(len(w), -1)
 
 
@@ -313,9 +314,8 @@ def test_int8_conv2d_and_linear_equal_the_reference(launch_size, problem):
         linear_codes = int8.linear(x, p["x_zero_point"], _weight_rows(w, p["w_zero_point"]),
                                    *requantization)
     numpy.testing.assert_array_equal(conv_codes, _reference_conv(p), err_msg="conv2d")
-    numpy.testing.assert_array_equal(
-        linear_codes, reference_int8.linear(x, p["x_zero_point"], w, p["w_zero_point"], *requantization),
-        err_msg="linear")
+    expected = reference_int8.linear(x, p["x_zero_point"], w, p["w_zero_point"], *requantization)
+    numpy.testing.assert_array_equal(linear_codes, expected, err_msg="linear")
 
 
 @exercises("int8_add")
@@ -325,13 +325,15 @@ def test_int8_add_equals_the_reference(launch_size, size, relu, seed):
     a, b = rng.integers(0, 256, (2, size)).astype(numpy.uint8)
     scales, zero_points = rng.uniform(0.001, 0.1, 3), rng.integers(0, 256, 3)
     larger = 2 * max(scales[:2])
-    (a_multiplier, a_shift), (b_multiplier, b_shift) = (quantize_multiplier(s / larger) for s in scales[:2])
-    multiplier, shift = quantize_multiplier(larger / (2 ** reference_int8.ADD_LEFT_SHIFT * scales[2]))
+    (a_multiplier, a_shift), (b_multiplier, b_shift) = (quantize_multiplier(s / larger)
+                                                        for s in scales[:2])
+    left_shift = reference_int8.ADD_LEFT_SHIFT
+    multiplier, shift = quantize_multiplier(larger / (2 ** left_shift * scales[2]))
     args = (a, zero_points[0], int(a_multiplier), int(a_shift), b, zero_points[1], int(b_multiplier),
             int(b_shift), int(zero_points[2]), int(multiplier), int(shift),
             int(zero_points[2]) if relu else 0, 255)
     with cuda_kernels.emulated():
-        codes = int8.add(*args, reference_int8.ADD_LEFT_SHIFT)
+        codes = int8.add(*args, left_shift)
     numpy.testing.assert_array_equal(codes, reference_int8.add(*args))
 
 
