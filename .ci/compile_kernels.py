@@ -3,7 +3,8 @@
 Template kernels produce no code until instantiated (CuPy instantiates them at run time by
 name expression), so a plain `nvcc -c` would accept a kernel that cannot compile. This
 writes, for each source, a translation unit that takes the address of every kernel instance
-the GPU backend asks CuPy for (the same name expressions, from minicnn.backend.cuda_kernels),
+the GPU backend asks CuPy for (the same name expressions, from minicnn.backend.cuda_kernels:
+the float and double instances of template kernels, and plain kernels such as int8.cu's),
 which forces the instantiations. The CPU emulator compiles the same instances in the tests.
 """
 import pathlib

@@ -6,20 +6,23 @@
     minicnn predict runs/lenet5-mnist5k digit.png
     minicnn quantize runs/lenet5-mnist5k       int8 model (post-training, or --qat EPOCHS)
     minicnn finetune --weights mnist5k-0to4 --dataset mnist5k-5to9 --labels-per-class 10
+    minicnn distill --teacher runs/resnet20-mnist5k --student lenet5 --temperature 4
     minicnn train --model unet_small --dataset cells     segmentation: one class per pixel
 
 A run directory holds config.json (what was trained on what, with which seed), model.npz,
 checkpoint.npz, metrics.json and curves.png (and with --conv-algorithm auto the kernels it
 chose, conv_choices.json); evaluate and predict rebuild everything from it.
 train never replaces a run by accident: see TRAIN_RULES (printed by minicnn train --help).
-finetune adapts pretrained weights to another dataset and writes a run directory by the same
-rules, which evaluate and predict read like any other.
+finetune adapts pretrained weights to another dataset, and distill trains a student from a
+trained teacher run; both write a run directory by the same rules, which evaluate and
+predict read like any other.
 A segmentation run (dataset shapes-segment or cells) also draws predictions.png, test images
 with their true and predicted masks; its metrics are Dice and IoU per class, and predict
 writes the predicted mask as a PNG.
 """
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -36,6 +39,7 @@ from .cpu_kernels.dispatch import ALGORITHMS
 from .data import DataLoader, Subset, get_dataset, transforms
 from .data.class_subsets import sample_per_class
 from .data.datasets import DATASETS, SEGMENTATION_DATASETS
+from .distillation import DistillationTask
 from .functional import (conv_algorithm_choices, get_conv_algorithm, set_conv_algorithm,
                          set_conv_algorithm_choices)
 from .models import MODELS, get_model
@@ -86,6 +90,18 @@ FINETUNE_HELP = """modes:
   scratch   the same architecture with random weights, trained alike: the baseline
 A backbone trained on another number of input channels has its first convolution adapted
 (each filter's channels summed and spread over the new ones).
+
+"""
+
+# --- distill: its options default to train's, except these -------------------------------------
+# dataset None: the teacher's. temperature and alpha: Hinton et al.'s T and the soft part's weight.
+DISTILL_DEFAULTS = {**DEFAULTS, "command": "distill", "model": None, "dataset": None,
+                    "teacher": None, "temperature": 4.0, "alpha": 0.9}
+DISTILL_HELP = """the loss (minicnn.distillation.distillation_loss):
+  alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T)) + (1 - alpha) * cross-entropy
+The teacher, a finished classification run, scores each batch once without recording a
+graph; the student learns its classes (the dataset must have them: by default it is the
+teacher's). A resumed run refuses a teacher whose model.npz changed since the run started.
 
 """
 
@@ -175,6 +191,34 @@ def build_parser():
     finetune.add_argument("--root", help="folder of file-based datasets (default: data)")
     finetune.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
     add_run_directory_options(finetune, "WEIGHTS-DATASET-MODE")
+
+    distill = commands.add_parser("distill", help="train a student model from a trained teacher "
+                                  "run and write a run directory",
+                                  epilog=DISTILL_HELP + TRAIN_RULES,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    distill.add_argument("--teacher", required=True, help="the teacher's run directory")
+    distill.add_argument("--student", dest="model", required=True, choices=sorted(MODELS),
+                         help="the student's architecture")
+    distill.add_argument("--temperature", type=float, help="T, softening both models' logits "
+                                                           "(default: 4)")
+    distill.add_argument("--alpha", type=float, help="weight of the soft part, in [0, 1] "
+                                                     "(default: 0.9)")
+    distill.add_argument("--dataset", choices=list(DATASETS), help="default: the teacher's")
+    distill.add_argument("--epochs", type=int, help="default: 30")
+    distill.add_argument("--batch-size", type=int, help="default: 64")
+    distill.add_argument("--lr", type=float, help="learning rate at the start of the cosine "
+                                                  "schedule (default: 2e-3)")
+    distill.add_argument("--optimizer", choices=list(OPTIMIZERS), help="default: adam")
+    distill.add_argument("--seed", type=int, help="seed of the student's weights and the "
+                                                  "shuffling (default: 0)")
+    distill.add_argument("--device", help="cpu or cuda (default: cpu)")
+    distill.add_argument("--limit", type=int, help="use only the first N train and test samples")
+    distill.add_argument("--root", help="folder of file-based datasets (default: data)")
+    distill.add_argument("--augment", choices=transforms.POLICIES,
+                         help="augmentation policy of the training images, which both models "
+                              "see (default: basic)")
+    distill.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
+    add_run_directory_options(distill, "STUDENT-from-TEACHER")
     return parser
 
 
@@ -263,10 +307,13 @@ def check_options(args):
         value = getattr(args, key, None)
         if value is not None and value <= 0:
             raise ValueError(f"--{key.replace('_', '-')} must be a positive integer, got {value}")
-    for key in ("lr", "backbone_lr"):
+    for key in ("lr", "backbone_lr", "temperature"):
         value = getattr(args, key, None)
         if value is not None and not (math.isfinite(value) and value > 0):
             raise ValueError(f"--{key.replace('_', '-')} must be a positive number, got {value}")
+    alpha = getattr(args, "alpha", None)
+    if alpha is not None and not 0 <= alpha <= 1:
+        raise ValueError(f"--alpha must lie in [0, 1], got {alpha}")
     if args.seed is not None and args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
     existing = os.path.abspath(args.out)
@@ -372,10 +419,12 @@ def start_run(args, defaults, default_name, command):
     return run_dir, {**defaults, **given}, {}
 
 
-def train_run(args, run_dir, config, changed, model, optimizer, train_data, test_data):
+def train_run(args, run_dir, config, changed, model, optimizer, train_data, test_data,
+              task=None):
     """Train `model` for the run in run_dir with a cosine schedule from the optimizer's
     learning rates: start it, or continue it with --resume. Only once everything is checked
-    is the directory changed (an earlier run deleted by --overwrite, config.json written)."""
+    is the directory changed (an earlier run deleted by --overwrite, config.json written).
+    `task`: what the loop learns (training/tasks.py); by default the dataset's (make_task)."""
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config["epochs"])
     trainer = Trainer(model, optimizer,
@@ -383,7 +432,7 @@ def train_run(args, run_dir, config, changed, model, optimizer, train_data, test
                                  batch_transform=batch_mixing(config, len(config["class_names"]))),
                       DataLoader(test_data, batch_size=256), scheduler, out_dir=run_dir,
                       patience=config["patience"], quiet=args.quiet,
-                      class_names=config["class_names"], task=make_task(config))
+                      class_names=config["class_names"], task=task or make_task(config))
     if args.resume:
         done = continue_run(trainer, scheduler, config, run_dir, changed, base_lrs)
         if not args.quiet:
@@ -577,6 +626,48 @@ def quantize_command(args):
 
 # --- segmentation runs: (image, mask) datasets ------------------------------------------------
 # Default epochs of the segmentation sets, each a few minutes on two CPU cores: the U-Net
+def distillation_teacher(config, resume):
+    """(teacher model in eval mode on the run's device, the teacher run's config). A new run
+    records the sha256 of the teacher's model.npz; a resumed one refuses a changed teacher,
+    which would not give the run it continues."""
+    teacher_config = read_config(config["teacher"])
+    if is_segmentation(teacher_config):
+        raise ValueError(f"--teacher {config['teacher']} is a segmentation run; distill "
+                         "trains classifiers from a classification run")
+    teacher = load_trained_model(config["teacher"], teacher_config)
+    with open(os.path.join(config["teacher"], "model.npz"), "rb") as file:
+        digest = hashlib.sha256(file.read()).hexdigest()
+    if resume and digest != config.get("teacher_sha256"):
+        raise ValueError(f"--teacher {config['teacher']}: its model.npz changed since this run "
+                         f"started (sha256 {digest}, the run has {config.get('teacher_sha256')}); "
+                         "distill a new run from it with another --name")
+    config["teacher_sha256"] = digest
+    return teacher.to(config["device"]), teacher_config
+
+
+def distill_command(args):
+    args.teacher = os.path.abspath(args.teacher)    # one spelling, for --resume to compare
+    teacher_name = os.path.basename(args.teacher)
+    run_dir, config, changed = start_run(args, DISTILL_DEFAULTS,
+                                         f"{args.model}-from-{teacher_name}", "distill")
+    teacher, teacher_config = distillation_teacher(config, args.resume)
+    config["dataset"] = config["dataset"] or teacher_config["dataset"]
+    train_data, test_data = load_split(config, True), load_split(config, False)
+    config["image_shape"] = list(train_data[0][0].shape)
+    config["class_names"] = list(getattr(train_data, "dataset", train_data).classes)
+    for what, key in (("classes", "class_names"), ("image shape", "image_shape")):
+        ours, theirs = config[key], teacher_config[key]
+        if ours != theirs:
+            raise ValueError(f"--teacher {config['teacher']} was trained on {theirs} ({what} of "
+                             f"{teacher_config['dataset']}) but --dataset {config['dataset']} "
+                             f"has {ours}; the student learns the teacher's {what}")
+    manual_seed(config["seed"])
+    model = build_model(config, config["image_shape"], len(config["class_names"]))
+    optimizer = OPTIMIZERS[config["optimizer"]](model.parameters(), config["lr"])
+    train_run(args, run_dir, config, changed, model, optimizer, train_data, test_data,
+              DistillationTask(teacher, config["temperature"], config["alpha"]))
+
+
 # masks shapes-segment's 4000 images well after 2-4 epochs; the 400 cells images need more.
 SEGMENTATION_EPOCHS = {"shapes-segment": 5, "cells": 25}
 
@@ -651,7 +742,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     command = {"train": train_command, "evaluate": evaluate_command,
                "predict": predict_command, "quantize": quantize_command,
-               "finetune": finetune_command}[args.command]
+               "finetune": finetune_command, "distill": distill_command}[args.command]
     try:
         command(args)
     except (ValueError, RuntimeError, OSError, ModuleNotFoundError) as error:

@@ -210,10 +210,10 @@ def train(out, *options, name="r"):
     main(["train", *QUICK, "--out", str(out), "--name", name, *options])
 
 
-def refused(capsys, *argv):
-    """The one-line error with which `minicnn train ...argv` exits 2."""
+def refused(capsys, *argv, command="train"):
+    """The one-line error with which `minicnn COMMAND ...argv` exits 2."""
     with pytest.raises(SystemExit) as exit_info:
-        main(["train", *argv])
+        main([command, *argv])
     error = capsys.readouterr().err
     assert exit_info.value.code == 2 and error.count("\n") == 1, error
     return error

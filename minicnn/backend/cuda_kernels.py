@@ -1,9 +1,10 @@
 """Loading the CUDA kernels of kernels/*.cu (installed as minicnn/kernels): with CuPy on a GPU,
 or with the CUDA emulator on the CPU.
 
-Each source file is one family of template kernels, compiled once by `cupy.RawModule`
-(CuPy caches the binary on disk too) with a float and a double instance of every kernel,
-named by C++ name expressions such as "im2col<float>".
+Each source file is one family of kernels, compiled once by `cupy.RawModule` (CuPy caches
+the binary on disk too) with a float and a double instance of every template kernel, named
+by C++ name expressions such as "im2col<float>"; a kernel that is not a template (int8.cu's,
+whose data types are fixed) is named as it is.
 
 The emulator (backend/cuda_emulator) compiles the same files with g++ and runs them on NumPy
 arrays, behind the same interface. It is used inside `with emulated():` or, for a whole
@@ -25,6 +26,7 @@ from .device import require_cupy
 
 KERNEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "kernels"
 _TEMPLATE_KERNEL = re.compile(r"template\s*<typename T>\s*__global__\s+void\s+(\w+)\s*\(")
+_PLAIN_KERNEL = re.compile(r"^__global__\s+void\s+(\w+)\s*\(", re.MULTILINE)
 _C_TYPES = {"float32": "float", "float64": "double"}
 THREADS_PER_BLOCK = 256
 MAX_BLOCKS = 65535       # kernels loop with a grid stride, so a launch needs no more blocks
@@ -57,10 +59,12 @@ def emulating():
 
 
 def family_names(family):
-    """The name expressions of kernels/<family>.cu: every template kernel for float and double."""
+    """The name expressions of kernels/<family>.cu: every template kernel for float and double,
+    and every plain kernel."""
     source = (KERNEL_DIR / f"{family}.cu").read_text()
-    return [f"{kernel}<{ctype}>" for kernel in _TEMPLATE_KERNEL.findall(source)
-            for ctype in _C_TYPES.values()]
+    templates = _TEMPLATE_KERNEL.findall(source)
+    plain = [kernel for kernel in _PLAIN_KERNEL.findall(source) if kernel not in templates]
+    return [f"{kernel}<{ctype}>" for kernel in templates for ctype in _C_TYPES.values()] + plain
 
 
 @functools.lru_cache(maxsize=None)
@@ -74,13 +78,18 @@ def _module(family, emulator_options):
                                    source_name=f"kernels/{family}.cu", **dict(emulator_options))
 
 
-def get_kernel(family, name, dtype):
-    """The compiled kernel `name` from kernels/<family>.cu for float32 or float64 data."""
-    dtype = numpy.dtype(dtype)
-    if dtype.name not in _C_TYPES:
-        raise TypeError(f"{name}: CUDA kernels take float32 or float64 data, got {dtype}")
+def get_kernel(family, name, dtype=None):
+    """The compiled kernel `name` from kernels/<family>.cu: a template kernel's instance for
+    float32 or float64 data, or a plain kernel (dtype None)."""
+    if dtype is None:
+        expression = name
+    else:
+        dtype = numpy.dtype(dtype)
+        if dtype.name not in _C_TYPES:
+            raise TypeError(f"{name}: CUDA kernels take float32 or float64 data, got {dtype}")
+        expression = f"{name}<{_C_TYPES[dtype.name]}>"
     options = None if _emulator_options is None else tuple(sorted(_emulator_options.items()))
-    return _module(family, options).get_function(f"{name}<{_C_TYPES[dtype.name]}>")
+    return _module(family, options).get_function(expression)
 
 
 def launch(kernel, total, *args, block=None, grid=None):

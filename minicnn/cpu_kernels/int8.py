@@ -5,19 +5,29 @@ zero point, times int8 weight codes minus theirs, summed in int32; the int32 bia
 requantized to uint8 by a fixed-point multiplier and shift. No float is touched.
 
 Layout. A convolution is a matrix product over the windows of each sample, as in
-conv_numba.py, but here the window of one output pixel is a contiguous row:
+conv_numba.py, but here the window of one output pixel is a contiguous row. Each sample is
+first written channels last, (H, W, C), so that a window is kernel_h runs of kernel_w * C
+consecutive numbers (kernel_h * kernel_w runs of C with dilation), copied as such:
 
-    cols[p, (c * kernel_h + i) * kernel_w + j] = x[c, oh s - top + i d, ow s - left + j d] - x_zero_point
+    cols[p, (i * kernel_w + j) * C + c] = x[c, oh s - top + i d, ow s - left + j d] - x_zero_point
     acc[o, p] = sum_k cols[p, k] * weight[o, k]                  (p = oh * out_w + ow)
 
-so each output is one dot product of two contiguous int16 rows. The codes are widened to
-int16 (x86 has no 8-bit multiply; its pmaddwd multiplies 16-bit lanes in pairs and adds each
-pair into a 32-bit lane), and the sum is truncated to int32 on return: then only the low
-32 bits of the sum matter and LLVM sums 32-bit lanes with pmaddwd (or AVX-512 VNNI's
-vpdpwssd). A tile of several dot products at once measured slower here: LLVM then kept the
-sums in 64-bit lanes. An output channel's sums go to an int32 row first, and one pass of
-requantization over the row (the same steps for every element, which LLVM vectorizes)
-writes the uint8 codes. The batch is split across threads (threads.py).
+with the weight's rows put in the same (i, j, c) order. (Written in the weight's own
+(c, i, j) order, a 3x3 window is 3 numbers per copy, and building the columns of ResNet-20's
+first stage took as long as their products: 8.3 ms against 1.2 ms channels last, for 64
+images.) Each output is then one dot product of two contiguous int16 rows. The codes are
+widened to int16 (x86 has no 8-bit multiply; its pmaddwd multiplies 16-bit lanes in pairs
+and adds each pair into a 32-bit lane), and the sum is truncated to int32 on return: then
+only the low 32 bits of the sum matter and LLVM sums 32-bit lanes with pmaddwd (or AVX-512
+VNNI's vpdpwssd), 64 numbers a step. A row's last numbers that do not fill a step go
+through a slower loop with a sum across lanes of its own, so the rows are widened with
+zeros to a multiple of _DOT_WIDTH: 144 numbers as 192 ran at 25 instead of 22.5 useful
+GMAC/s, 288 as 320 at 36 instead of 30, 150 as 192 at 27 instead of 21. A tile of several
+dot products at once measured slower: LLVM then kept the sums in 64-bit lanes, or used
+32-bit multiplies (vpmulld) instead of pmaddwd. An output channel's sums go to an int32
+row first, and one pass of requantization over the row (the same steps for every element,
+which LLVM vectorizes) writes the uint8 codes. The batch is split across threads
+(threads.py).
 
 Short windows. A dot product of a few dozen numbers is mostly loop overhead and a final sum
 across vector lanes: LeNet-5's first layer (25 numbers per window) ran at 10 GMAC/s so,
@@ -29,10 +39,10 @@ laid out the other way, as conv_numba.py's im2col writes them (and with its kern
 and the sums run along the pixels p, four output channels at a time: each column number
 loaded serves four multiply-adds, the sums stay in vector lanes, no sum across lanes is
 needed. On LeNet-5's first layer this took the convolution from 6.1 to 4.6 ms (batch 256,
-one thread). It also wins where the pixels far outnumber the window's numbers, the sums then
-running along long rows: ResNet-20's first stage (144 numbers, 1,024 pixels) 15.6 -> 13.3 ms
-for 64 images, while with 150 numbers and 100 pixels (LeNet-5's second layer) or 288 and 256
-the dot products stayed faster (5.8 against 6.2 ms, 9.8 against 11.7).
+one thread). With the channels-last columns, the dot products beat this layout on every
+window of 64 numbers or more that was measured, also where the pixels far outnumber the
+window's numbers (ResNet-20's first stage, 144 numbers and 1,024 pixels: 8.7 against 11.5
+ms for 64 images).
 """
 import numpy
 from numba import njit, uint64
@@ -47,32 +57,37 @@ _MIN_MULTIPLY_ADDS_PER_THREAD = 2_000_000
 _INT32_MIN, _INT32_MAX = -2 ** 31, 2 ** 31 - 1
 # Elements an add handles per block: its sums stay in the first-level cache.
 _ADD_BLOCK = 4096
-# Windows shorter than this, or with at least _PIXELS_PER_NUMBER output pixels for each of
-# their numbers, take the pixel-major layout (see the module docstring); its sums run over
-# blocks of _PIXEL_BLOCK pixels, so that four channels' sums stay in the first-level cache.
+# Windows shorter than this take the pixel-major layout (see the module docstring); its sums
+# run over blocks of _PIXEL_BLOCK pixels, so that four channels' sums stay in the first-level
+# cache.
 _SHORT_WINDOW = 64
-_PIXELS_PER_NUMBER = 4
 _PIXEL_BLOCK = 256
+# The dot products run over rows widened with zeros to a multiple of this many numbers: LLVM
+# vectorizes _dot 64 numbers a step and finishes a row's rest with a slower loop and a second
+# sum across lanes (module docstring).
+_DOT_WIDTH = 64
 
 
 @njit(nogil=True, cache=True)
 def requantize_one(acc, multiplier, shift, zero_point, low, high):
     """clamp(zero_point + round(acc * multiplier * 2^(shift - 31)), low, high): one value of
-    reference.int8.requantize, in the same integer steps (int64 here)."""
+    reference.int8.requantize (int64 here), its two roundings each one addition and one
+    arithmetic shift (a floor division by a power of two):
+
+        gemmlowp's (p + nudge) / 2^31 truncated   = floor((p + 2^30) / 2^31) for either sign of p
+        round(h / 2^right), halves away from 0    = floor((h + 2^(right-1) - [h < 0]) / 2^right)
+
+    (the second with nothing added when right = 0). Fewer steps than the reference's, for the
+    pass over a row of sums that LLVM vectorizes: 0.75 -> 0.48 ns a value."""
     shifted = acc << shift if shift > 0 else acc
     shifted = min(max(shifted, _INT32_MIN), _INT32_MAX)
-    # round(shifted * multiplier / 2^31), halves away from zero; C's truncating division.
     if shifted == _INT32_MIN and multiplier == _INT32_MIN:
         high_product = _INT32_MAX
     else:
-        product = shifted * multiplier
-        total = product + ((1 << 30) if product >= 0 else 1 - (1 << 30))
-        high_product = total >> 31 if total >= 0 else -((-total) >> 31)
+        high_product = (shifted * multiplier + (1 << 30)) >> 31
     right = -shift if shift < 0 else 0
-    mask = (1 << right) - 1
-    threshold = (mask >> 1) + (1 if high_product < 0 else 0)
-    value = (high_product >> right) + (1 if (high_product & mask) > threshold else 0)
-    return min(max(value + zero_point, low), high)
+    nudge = ((1 << right) - (1 if high_product < 0 else 0)) >> 1
+    return min(max(((high_product + nudge) >> right) + zero_point, low), high)
 
 
 @njit(nogil=True, cache=True)
@@ -86,34 +101,37 @@ def _dot(u, v):
 
 @njit(nogil=True, cache=True)
 def _centered_padded(image, zero_point, top, left, padded):
-    """padded (C, H + top + bottom, W + left + right) int16 = image (C, H, W) uint8 codes minus
-    zero_point, with zeros around: the real zeros of the padding."""
+    """padded (H + top + bottom, W + left + right, C) int16 = image (C, H, W) uint8 codes minus
+    zero_point, channels last, with zeros around: the real zeros of the padding."""
     padded[:] = 0
     channels, height, width = image.shape
-    for c in range(channels):
-        for h in range(height):
-            for w in range(width):
-                padded[c, top + h, left + w] = numpy.int16(image[c, h, w]) - zero_point
+    for h in range(height):
+        for w in range(width):
+            for c in range(channels):
+                padded[top + h, left + w, c] = numpy.int16(image[c, h, w]) - zero_point
 
 
 @njit(nogil=True, cache=True)
 def _im2col(padded, geometry, cols):
-    """cols (out_h * out_w, C * kernel_h * kernel_w): row p = oh * out_w + ow holds the window
-    of output pixel (oh, ow) in the padded planes (C, Hp, Wp), in the weight's (c, i, j) order.
-    Unsigned indices let LLVM skip negative-index checks (see conv_numba.py)."""
+    """cols (out_h * out_w, K'): row p = oh * out_w + ow starts with the window of output pixel
+    (oh, ow) in the channels-last padded planes (Hp, Wp, C), in (i, j, c) order (K =
+    kernel_h * kernel_w * C numbers; the rest of the row is left as it is). Each tap's C
+    channels are one contiguous copy, and so is a whole row of taps when the dilation along
+    the width is 1. Unsigned indices let LLVM skip negative-index checks."""
     kernel_h, kernel_w, stride_h, stride_w, _, _, dilation_h, dilation_w, out_h, out_w = geometry
-    channels, padded_h, padded_w = padded.shape
-    pixels, columns, patch = padded.ravel(), cols.ravel(), cols.shape[1]
+    padded_h, padded_w, channels = padded.shape
+    pixels, columns, width = padded.ravel(), cols.ravel(), uint64(cols.shape[1])
+    taps, run = (1, kernel_w * channels) if dilation_w == 1 else (kernel_w, channels)
     for oh in range(out_h):
         for ow in range(out_w):
-            k = uint64((oh * out_w + ow) * patch)
-            for c in range(channels):
-                for i in range(kernel_h):
-                    start = uint64(((c * padded_h + oh * stride_h + i * dilation_h) * padded_w
-                                    + ow * stride_w))
-                    for j in range(uint64(kernel_w)):
-                        columns[k] = pixels[start + j * uint64(dilation_w)]
-                        k += uint64(1)
+            k = uint64(oh * out_w + ow) * width
+            for i in range(kernel_h):
+                for j in range(taps):
+                    start = uint64(((oh * stride_h + i * dilation_h) * padded_w
+                                    + ow * stride_w + j * dilation_w) * channels)
+                    for t in range(uint64(run)):
+                        columns[k + t] = pixels[start + t]
+                    k += uint64(run)
 
 
 @njit(nogil=True, cache=True)
@@ -232,19 +250,24 @@ def conv2d(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, hi
     batch, pixels = x.shape[0], geometry.out_size[0] * geometry.out_size[1]
     out = numpy.empty((batch, weight.shape[0], pixels), numpy.uint8)
 
-    (top, bottom), (left, right) = geometry.padding
-    padded_shape = (x.shape[1], x.shape[2] + top + bottom, x.shape[3] + left + right)
-
-    def chunk(start, stop):
-        if weight.shape[1] < _SHORT_WINDOW or pixels >= _PIXELS_PER_NUMBER * weight.shape[1]:
+    if weight.shape[1] < _SHORT_WINDOW:
+        def chunk(start, stop):
             _conv_short_windows(x[start:stop], x_zero_point, weight, bias, multiplier, shift,
                                 zero_point, low, high, geometry, out[start:stop])
-            return
-        padded = scratch("int8 conv padded planes", padded_shape, numpy.int16)
-        cols = scratch("int8 conv columns", (pixels, weight.shape[1]), numpy.int16)
-        sums = scratch("int8 sums", pixels, numpy.int32)
-        _conv_samples(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
-                      geometry.numba_args, padded, cols, sums, out, start, stop)
+    else:
+        (top, bottom), (left, right) = geometry.padding
+        padded_shape = (x.shape[2] + top + bottom, x.shape[3] + left + right, x.shape[1])
+        # The weight rows in the windows' (i, j, c) order, widened with zeros.
+        rows = _widened(weight.reshape((weight.shape[0], x.shape[1]) + tuple(geometry.kernel))
+                        .transpose(0, 2, 3, 1).reshape(weight.shape))
+
+        def chunk(start, stop):
+            padded = scratch("int8 conv padded planes", padded_shape, numpy.int16)
+            # The columns past the window are left as they are: their weights are zeros.
+            cols = scratch("int8 conv columns", (pixels, rows.shape[1]), numpy.int16)
+            sums = scratch("int8 sums", pixels, numpy.int32)
+            _conv_samples(x, x_zero_point, rows, bias, multiplier, shift, zero_point, low, high,
+                          geometry.numba_args, padded, cols, sums, out, start, stop)
     parallel_for(chunk, batch, _min_chunk(weight.size * pixels))
     return out.reshape((batch, weight.shape[0]) + geometry.out_size)
 
@@ -255,11 +278,12 @@ def linear(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, hi
     x = numpy.ascontiguousarray(x)
     batch = x.shape[0]
     out_t = numpy.empty((weight.shape[0], batch), numpy.uint8)   # (O, N): rows of a channel
+    wide = _widened(weight)
 
     def chunk(start, stop):
-        rows = scratch("int8 linear rows", (stop - start, x.shape[1]), numpy.int16)
+        rows = scratch("int8 linear rows", (stop - start, wide.shape[1]), numpy.int16)
         sums = scratch("int8 sums", stop - start, numpy.int32)
-        _linear_rows(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
+        _linear_rows(x, x_zero_point, wide, bias, multiplier, shift, zero_point, low, high,
                      rows, sums, out_t, start, stop)
     parallel_for(chunk, batch, _min_chunk(weight.size))
     return out_t.T.copy()
@@ -305,6 +329,13 @@ def add(a, a_zero_point, a_multiplier, a_shift, b, b_zero_point, b_multiplier, b
         _add(a, a_table, b, b_table, zero_point, multiplier, shift, low, high, sums, out, start, stop)
     parallel_for(chunk, len(a), _MIN_MULTIPLY_ADDS_PER_THREAD // 16)
     return out.reshape(shape)
+
+
+def _widened(rows):
+    """rows (O, K) with zeros appended up to a multiple of _DOT_WIDTH numbers."""
+    wide = numpy.zeros((rows.shape[0], -(-rows.shape[1] // _DOT_WIDTH) * _DOT_WIDTH), numpy.int16)
+    wide[:, :rows.shape[1]] = rows
+    return wide
 
 
 def _min_chunk(multiply_adds_per_sample):

@@ -4,6 +4,8 @@
                 probabilities as targets, mixed with the hard labels
     hints.py    HintLoss: FitNets (Romero et al. 2015), a student layer, through a learned
                 1x1 adapter, pulled towards a teacher layer, both chosen by name
+    task.py     DistillationTask: distillation_loss as a task of the training loop, the
+                teacher run once per batch without a graph (`minicnn distill` uses it)
 
 A training step (see notebooks/13_distillation.ipynb):
 
@@ -13,5 +15,6 @@ A training step (see notebooks/13_distillation.ipynb):
 """
 from .hints import HintLoss
 from .losses import distillation_loss
+from .task import DistillationTask
 
-__all__ = ["HintLoss", "distillation_loss"]
+__all__ = ["DistillationTask", "HintLoss", "distillation_loss"]

@@ -12,6 +12,7 @@ whatever T: with respect to the student's logits, d(T^2 KL)/ds = T (q - p) / B, 
 would shrink as 1 / T without it. The teacher's logits are meant to come from a forward
 pass under no_grad, so that they are constants here.
 """
+import math
 import numbers
 
 from ..autograd import Tensor
@@ -39,10 +40,7 @@ def distillation_loss(student_logits, teacher_logits, targets=None, temperature=
     if batch != teacher_batch:
         raise ValueError(f"{op}: student_logits hold {batch} samples but teacher_logits "
                          f"{teacher_batch}; give both the same batch")
-    if not isinstance(temperature, numbers.Real) or not temperature > 0:
-        raise ValueError(f"{op}: temperature must be a positive number, got {temperature!r}")
-    if not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
-        raise ValueError(f"{op}: alpha must lie in [0, 1], got {alpha!r}")
+    check_mixing(op, temperature, alpha)
     if targets is None and alpha != 1:
         raise ValueError(f"{op}: without targets only the soft part is defined; pass alpha=1 "
                          f"(got alpha={alpha})")
@@ -53,3 +51,11 @@ def distillation_loss(student_logits, teacher_logits, targets=None, temperature=
         return soft
     hard = cross_entropy(student_logits, targets)
     return hard if alpha == 0 else alpha * soft + (1 - alpha) * hard
+
+
+def check_mixing(op, temperature, alpha):
+    """Refuse a temperature that is not a positive number and an alpha outside [0, 1]."""
+    if not isinstance(temperature, numbers.Real) or not 0 < temperature < math.inf:
+        raise ValueError(f"{op}: temperature must be a positive number, got {temperature!r}")
+    if not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
+        raise ValueError(f"{op}: alpha must lie in [0, 1], got {alpha!r}")

@@ -135,6 +135,19 @@ def test_quantized_linear_and_add_are_within_one_code_of_torch(tq):
         assert numpy.abs(ours.codes.astype(int) - theirs.int_repr().numpy()).max() <= 1
 
 
+@given(seed=st.integers(0, 2 ** 16), kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)), padded=st.booleans())
+def test_max_pool_of_codes_equals_torch_on_drawn_windows(tq, seed, kernel, stride, dilation,
+                                                        padded):
+    padding = tuple(k // 2 for k in kernel) if padded else (0, 0)
+    codes = numpy.random.default_rng(seed).integers(0, 256, (2, 3, 8, 7)).astype(numpy.uint8)
+    x = QTensor(codes, 0.1, 3)
+    theirs = tq.nn.functional.max_pool2d(_torch_qtensor(tq, x), kernel, stride, padding, dilation)
+    ours = F.quantized_max_pool2d(x, kernel, stride, padding, dilation)
+    numpy.testing.assert_array_equal(ours.codes, theirs.int_repr().numpy())
+
+
 def test_relu_and_pooling_on_codes_equal_torch(tq):
     torch = tq
     x = F.quantize_per_tensor(minicnn.tensor(numpy.random.default_rng(0).standard_normal((2, 3, 9, 7)).astype(numpy.float32)),

@@ -90,3 +90,36 @@ def test_fused_adam_matches_the_formula(decoupled):
     m2, v2 = b1 * m + (1 - b1) * d, b2 * v + (1 - b2) * d * d
     expected = q - lr / (1 - b1 ** step) * m2 / (numpy.sqrt(v2) / numpy.sqrt(1 - b2 ** step) + eps)
     numpy.testing.assert_allclose(gpu[0].get(), expected, rtol=1e-12)
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_int8_ops_on_the_gpu_give_the_cpu_codes():
+    """kernels/int8.cu through functional/quantized.py on CuPy codes against the Numba kernels
+    on the same NumPy codes: convolution (padding, fused ReLU), linear layer, add."""
+    import cupy
+    import minicnn.functional as F
+    rng = numpy.random.default_rng(3)
+    x = F.quantize_per_tensor(rng.uniform(-1, 1, (4, 3, 9, 9)).astype(numpy.float32), 1 / 127, 128)
+    weight = F.quantize_per_channel(rng.standard_normal((5, 3, 3, 3)).astype(numpy.float32),
+                                    rng.uniform(0.01, 0.03, 5), numpy.zeros(5, int), axis=0)
+    fc = F.quantize_per_channel(rng.standard_normal((6, 5 * 81)).astype(numpy.float32),
+                                numpy.full(6, 0.02), numpy.zeros(6, int), axis=0)
+    bias = rng.standard_normal(5)
+
+    def run(codes):
+        x_here = F.QTensor(codes, x.scale, x.zero_point)
+        y = F.quantized_conv2d(x_here, weight, bias, padding=1, scale=0.05, zero_point=10,
+                               relu=True)
+        total = F.quantized_add(y, y, scale=0.1, zero_point=10)
+        return [F.quantized_linear(total.reshape(4, -1), fc, None, scale=0.5, zero_point=128),
+                y, total]
+    for on_gpu, on_cpu in zip(run(cupy.asarray(x.codes)), run(x.codes)):
+        numpy.testing.assert_array_equal(on_gpu.codes.get(), on_cpu.codes)
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_the_int8_kernels_compile():
+    for name in cuda_kernels.family_names("int8"):
+        assert cuda_kernels.get_kernel("int8", name) is not None

@@ -22,7 +22,8 @@ pytestmark = requires_compiler
 
 # The modules whose ops choose between CPU and GPU kernels.
 GPU_DISPATCH = ("minicnn.cpu_kernels.dispatch", "minicnn.functional.norm",
-                "minicnn.functional.loss", "minicnn.optim.sgd", "minicnn.optim.adam")
+                "minicnn.functional.loss", "minicnn.functional.quantized", "minicnn.optim.sgd",
+                "minicnn.optim.adam")
 
 
 @pytest.fixture
@@ -61,3 +62,25 @@ def test_the_fixture_really_takes_the_gpu_path(gpu_path_on_numpy, monkeypatch):
     x = minicnn.randn(1, 1, 4, 4, dtype="float64")
     minicnn.functional.conv2d(x, minicnn.randn(1, 1, 3, 3, dtype="float64"))
     assert launched == ["im2col<double>"]
+
+
+def test_an_int8_resnet_gives_the_same_codes_on_the_emulated_gpu_path(request, monkeypatch):
+    """quantized conv (with fused ReLU), linear and add through functional/quantized.py's
+    dispatch: kernels/int8.cu's codes equal the Numba kernels' codes exactly."""
+    from minicnn import quantization
+    from minicnn.models import resnet_tiny
+    minicnn.manual_seed(0)
+    model = resnet_tiny(num_classes=5).eval()
+    x = minicnn.rand(2, 3, 8, 8)
+    int8_model = quantization.quantize_model(model, [x])
+    launched = []
+    original = cuda_kernels.launch
+    monkeypatch.setattr("minicnn.gpu_kernels.int8.launch", lambda kernel, *args, **options:
+                        launched.append(kernel.name) or original(kernel, *args, **options))
+
+    def codes():
+        with minicnn.no_grad():
+            return int8_model(x).numpy()
+    cpu, gpu = _both_paths(request, codes)
+    assert {"int8_im2col", "int8_products_requantized", "int8_add"} <= set(launched)
+    numpy.testing.assert_array_equal(gpu, cpu)

@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 
 from minicnn.backend import cuda_kernels
 from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
-from minicnn.gpu_kernels import batch_norm, conv, optim, pool, softmax_cross_entropy
+from minicnn.cpu_kernels.reference import int8 as reference_int8
+from minicnn.functional.quantized import quantize_multiplier
+from minicnn.gpu_kernels import batch_norm, conv, int8, optim, pool, softmax_cross_entropy
 
+from ..cpu_kernels.test_int8 import _geometry, _reference_conv, conv_problems
 from . import cpu_reference as reference
 from .conftest import requires_compiler
 
@@ -266,6 +269,72 @@ def test_adam_update(launch_size, dtype, size, step, decoupled, weight_decay, se
         optim.adam_update(param, grad, exp_avg, exp_avg_sq, **hyper)
     for what, got, wanted in zip(("param", "exp_avg", "exp_avg_sq"), (param, exp_avg, exp_avg_sq), expected):
         assert_close(got, wanted, what)
+
+
+# --- int8.cu ---------------------------------------------------------------------------------
+
+@st.composite
+def int8_conv_problems(draw):
+    """test_int8.py's quantized convolutions, with weight zero points up to 127 (so that the
+    rows b = w - w_zp of some channels do not fit a signed byte: int8.cu's offset d) and
+    multipliers that spread the outputs over the code range (most drawn ones clamp them all)."""
+    problem = dict(draw(conv_problems()))
+    rng = numpy.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    out_channels = len(problem["w"])
+    problem["w_zero_point"] = rng.integers(-128, 128, out_channels) * draw(st.sampled_from([0, 1]))
+    acc = reference_int8.conv2d_accumulators(problem["x"], problem["x_zero_point"], problem["w"],
+                                             problem["w_zero_point"], problem["stride"],
+                                             problem["padding"], problem["dilation"])
+    problem["bias"] = rng.integers(-2 ** 12, 2 ** 12, out_channels)
+    spread = numpy.abs(acc).max(axis=(0, 2, 3)) + numpy.abs(problem["bias"]) + 1
+    problem["multiplier"], problem["shift"] = quantize_multiplier(rng.uniform(50, 300, out_channels)
+                                                                  / spread)
+    return problem
+
+
+def _weight_rows(w, w_zero_point):
+    """The kernels' weight argument: codes minus zero points, int16 rows."""
+    zero_points = w_zero_point.reshape((-1,) + (1,) * (w.ndim - 1)).astype(numpy.int16)
+    centered = w.astype(numpy.int16) - zero_points
+    return centered.reshape(len(w), -1)
+
+
+@exercises("int8_im2col", "int8_products_requantized")
+@given(problem=int8_conv_problems())
+def test_int8_conv2d_and_linear_equal_the_reference(launch_size, problem):
+    """Exact integer equality with cpu_kernels/reference/int8.py: the convolution, and the
+    linear layer on the same codes flattened (N, C * H * W) with the weight resized to it."""
+    p = problem
+    x = p["x"].reshape(len(p["x"]), -1)
+    w = numpy.resize(p["w"], (len(p["w"]), x.shape[1]))
+    requantization = (p["bias"], p["multiplier"], p["shift"], p["out_zero_point"], p["low"], 255)
+    with cuda_kernels.emulated():
+        conv_codes = int8.conv2d(p["x"], p["x_zero_point"], _weight_rows(p["w"], p["w_zero_point"]),
+                                 *requantization, _geometry(p))
+        linear_codes = int8.linear(x, p["x_zero_point"], _weight_rows(w, p["w_zero_point"]),
+                                   *requantization)
+    numpy.testing.assert_array_equal(conv_codes, _reference_conv(p), err_msg="conv2d")
+    expected = reference_int8.linear(x, p["x_zero_point"], w, p["w_zero_point"], *requantization)
+    numpy.testing.assert_array_equal(linear_codes, expected, err_msg="linear")
+
+
+@exercises("int8_add")
+@given(size=st.integers(1, 70), relu=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_int8_add_equals_the_reference(launch_size, size, relu, seed):
+    rng = numpy.random.default_rng(seed)
+    a, b = rng.integers(0, 256, (2, size)).astype(numpy.uint8)
+    scales, zero_points = rng.uniform(0.001, 0.1, 3), rng.integers(0, 256, 3)
+    larger = 2 * max(scales[:2])
+    (a_multiplier, a_shift), (b_multiplier, b_shift) = (quantize_multiplier(s / larger)
+                                                        for s in scales[:2])
+    left_shift = reference_int8.ADD_LEFT_SHIFT
+    multiplier, shift = quantize_multiplier(larger / (2 ** left_shift * scales[2]))
+    args = (a, zero_points[0], int(a_multiplier), int(a_shift), b, zero_points[1], int(b_multiplier),
+            int(b_shift), int(zero_points[2]), int(multiplier), int(shift),
+            int(zero_points[2]) if relu else 0, 255)
+    with cuda_kernels.emulated():
+        codes = int8.add(*args, left_shift)
+    numpy.testing.assert_array_equal(codes, reference_int8.add(*args))
 
 
 def test_every_kernel_in_kernels_cu_has_an_emulated_test():

@@ -7,7 +7,8 @@ import pytest
 from minicnn.backend import cuda_kernels
 from minicnn.backend.cuda_emulator import KernelError
 from minicnn.cpu_kernels.conv_geometry import ConvGeometry
-from minicnn.gpu_kernels import batch_norm, conv
+from minicnn.cpu_kernels.reference import int8 as reference_int8
+from minicnn.gpu_kernels import batch_norm, conv, int8
 
 from . import cpu_reference as reference
 from .conftest import requires_compiler
@@ -95,3 +96,19 @@ def test_batch_norm_refuses_a_shared_array_that_is_not_a_power_of_two(mutated_ke
                                                 r"kernel's __shared__ array holds 96 values; the "
                                                 r"tree sum needs a power of two"):
         batch_norm.batch_norm_stats(numpy.ones((2, 3, 4)))
+
+
+def test_a_wrong_rounding_of_negative_halves_in_int8_requantization_shows(mutated_kernels):
+    # Without the `+ 1` for negative values the rounding right shift takes -1/2 to 0, not to
+    # -1 as gemmlowp's RoundingDivideByPOT does. Accumulators -4..3 times M = 2^30 * 2^(-1 - 31):
+    # the 31-bit product rounds a / 2 (halves up, to -2 -1 -1 0 0 1 1 2), the right shift
+    # halves that, and a = -3 and -2 meet the tie -1/2.
+    mutated_kernels("int8", "(mask >> 1) + (high_product < 0 ? 1 : 0)", "(mask >> 1)")
+    x, weight = numpy.arange(8, dtype=numpy.uint8).reshape(8, 1), numpy.ones((1, 1), numpy.int16)
+    zero = numpy.zeros(1, numpy.int64)
+    requantization = (zero, numpy.array([2 ** 30]), numpy.array([-1]), 100, 0, 255)
+    with cuda_kernels.emulated():
+        codes = int8.linear(x, 4, weight, *requantization)
+    expected = reference_int8.linear(x, 4, weight.astype(numpy.int8), zero, *requantization)
+    assert expected.ravel().tolist() == [99, 99, 99, 100, 100, 101, 101, 101]
+    assert codes.ravel().tolist() == [99, 100, 100, 100, 100, 101, 101, 101]

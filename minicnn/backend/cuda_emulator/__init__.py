@@ -48,7 +48,8 @@ Testing a new CUDA kernel (RoIAlign, an int8 product with __dp4a, ...) the same 
   1. kernels/<family>.cu: `template <typename T> __global__ void name(...)`, documented with
      its thread and index mapping, looping with a grid stride over its work items.
   2. gpu_kernels/<family>.py: get_kernel("<family>", "name", dtype), then launch(kernel,
-     work_items, *arrays, int32(...)) with every scalar as its NumPy type.
+     work_items, *arrays, int32(...)) with every scalar as its NumPy type. (A kernel that is
+     not a template, as kernels/int8.cu's, is get_kernel("<family>", "name").)
   3. The plain twin in minicnn/cpu_kernels/reference/<family>.py.
   4. tests/gpu/test_emulated_kernels.py: add the kernel's case (the registry test there
      fails for a kernel without one): call the wrapper inside `cuda_kernels.emulated()` on
@@ -56,7 +57,7 @@ Testing a new CUDA kernel (RoIAlign, an int8 product with __dp4a, ...) the same 
      The `small_launches` fixture shrinks blocks and grids so the grid-stride loop runs.
   5. .ci/compile_kernels.py compiles it with nvcc for sm_80 and sm_90.
   A kernel used only in a test can be compiled straight from a string, as
-  tests/backend/cuda_emulator/test_driver.py does for __dp4a.
+  tests/backend/cuda_emulator/test_driver.py does for __dp4a (kernels/int8.cu uses it).
 """
 from .build import CompileError
 from .driver import Function, KernelError, RawModule

@@ -25,7 +25,7 @@ INT32_MIN, INT32_MAX = -2 ** 31, 2 ** 31 - 1
 
 
 def rounding_doubling_high_mul(a, b):
-    """round(a * b / 2^31) for int32 a and b, halves away from zero, as gemmlowp's
+    """round(a * b / 2^31) for int32 a and b, halves up (-0.5 to 0), as gemmlowp's
     SaturatingRoundingDoublingHighMul: (a b + nudge) / 2^31 with C's division, which
     truncates toward zero. The one product that overflows, (-2^31)^2 / 2^31, gives INT32_MAX."""
     a, b = numpy.asarray(a, numpy.int64), numpy.asarray(b, numpy.int64)
