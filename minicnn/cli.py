@@ -112,7 +112,9 @@ def build_parser():
     train.add_argument("--augment", choices=transforms.POLICIES,
                        help="augmentation policy: none, basic (random shifts by up to 2 pixels, "
                             "and flips for colour images), strong (basic + affine maps, colour "
-                            "jitter, erasing) (default: basic)")
+                            "jitter, erasing) (default: basic); segmentation sets take basic and "
+                            "strong alike: flips, quarter turns, a mild affine map and an elastic "
+                            "deformation of image and mask together")
     train.add_argument("--no-augment", dest="augment", action="store_const", const="none",
                        help="the same as --augment none")
     train.add_argument("--mixup", type=float, metavar="ALPHA",
@@ -594,8 +596,9 @@ def make_task(config):
 
 
 def segmentation_split(data, config, train):
-    """The training split with weight maps (--weight-map) and joint flips and turns of image
-    and mask (--augment); the test split as it is."""
+    """The training split with weight maps (--weight-map), augmented with its masks and
+    weight maps (--augment other than none: segmentation_augmentation); the test split as
+    it is."""
     if train and config.get("weight_map"):
         from .segmentation import weighted_training_set
         data = weighted_training_set(data)
