@@ -111,10 +111,10 @@ def build_parser():
     train.add_argument("--root", help="folder of file-based datasets (default: data)")
     train.add_argument("--augment", choices=transforms.POLICIES,
                        help="augmentation policy: none, basic (random shifts by up to 2 pixels, "
-                            "and flips for colour images), strong (basic + affine maps, colour "
-                            "jitter, erasing) (default: basic); segmentation sets take basic and "
-                            "strong alike: flips, quarter turns, a mild affine map and an elastic "
-                            "deformation of image and mask together")
+                            "and mirror images for cifar10 and shapes), strong (basic + affine "
+                            "maps, colour jitter, erasing) (default: basic); segmentation sets "
+                            "take basic and strong alike: flips, quarter turns, a mild affine map "
+                            "and an elastic deformation of image and mask together")
     train.add_argument("--no-augment", dest="augment", action="store_const", const="none",
                        help="the same as --augment none")
     train.add_argument("--mixup", type=float, metavar="ALPHA",
