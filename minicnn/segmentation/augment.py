@@ -25,8 +25,8 @@ def segmentation_transform(image_size):
     15 degrees and a scaling by 0.9-1.1 (RandomAffine), and an elastic deformation.
 
     The paper deforms its 512-pixel images by displacements of 10 pixels standard deviation,
-    smooth over a third of the image (a 3 x 3 grid of random vectors); here the displacement
-    is 2% of the side, smoothed by a Gaussian of an eighth of the side. ElasticTransform
+    drawn on a coarse 3 x 3 grid and interpolated between; here the displacement is 2% of
+    the side, smooth over about an eighth of it (a Gaussian of that sigma). ElasticTransform
     scales smoothed U(-1, 1) noise by alpha / 2, and that noise has a standard deviation of
     1 / (sqrt(12 pi) sigma) (variance 1/3, divided by 4 pi sigma^2 by a 2-D Gaussian); near
     the edges, where the noise is mirrored, a little more (2.4% of the side over the image).
