@@ -127,8 +127,10 @@ def build_parser():
     train.add_argument("--root", help="folder of file-based datasets (default: data)")
     train.add_argument("--augment", choices=transforms.POLICIES,
                        help="augmentation policy: none, basic (random shifts by up to 2 pixels, "
-                            "and flips for colour images), strong (basic + affine maps, colour "
-                            "jitter, erasing) (default: basic)")
+                            "and mirror images for cifar10 and shapes), strong (basic + affine "
+                            "maps, colour jitter, erasing) (default: basic); segmentation sets "
+                            "take basic and strong alike: flips, quarter turns, a mild affine map "
+                            "and an elastic deformation of image and mask together")
     train.add_argument("--no-augment", dest="augment", action="store_const", const="none",
                        help="the same as --augment none")
     train.add_argument("--mixup", type=float, metavar="ALPHA",
@@ -460,6 +462,7 @@ def train_command(args):
     run_dir, config, changed = start_run(
         args, DEFAULTS, f"{args.model or DEFAULTS['model']}-{args.dataset or DEFAULTS['dataset']}",
         "train")
+    check_dataset_options(config, "train")
     if is_segmentation(config) and not args.resume and args.epochs is None:
         config["epochs"] = SEGMENTATION_EPOCHS[config["dataset"]]
 
@@ -478,6 +481,9 @@ def pretrained_model(weights):
     from a run directory."""
     if os.path.isdir(weights):
         source = read_config(weights)
+        if is_segmentation(source):
+            raise ValueError(f"--weights {weights} is a segmentation run ({source['model']} on "
+                             f"{source['dataset']}): finetune adapts classifiers")
         return load_trained_model(weights, source), source["model"]
     for model_name, names in available().items():
         if weights in names:
@@ -506,6 +512,7 @@ def finetune_command(args):
     run_dir, config, changed = start_run(
         args, FINETUNE_DEFAULTS, f"{weights_name}-{args.dataset or FINETUNE_DEFAULTS['dataset']}"
                                  f"-{args.mode or FINETUNE_DEFAULTS['mode']}", "finetune")
+    check_dataset_options(config, "finetune")
     if config["backbone_lr"] is not None and config["mode"] != "finetune":
         raise ValueError(f"--backbone-lr applies to --mode finetune, got --mode {config['mode']}")
     train_data, test_data = load_split(config, True), load_split(config, False)
@@ -586,6 +593,10 @@ def quantize_command(args):
         raise ValueError(f"--calibration must be positive and --qat not negative, got "
                          f"{args.calibration} and {args.qat}")
     config = read_config(args.run_dir)
+    if is_segmentation(config):
+        raise ValueError(f"{args.run_dir} is a segmentation run ({config['model']} on "
+                         f"{config['dataset']}): quantize makes int8 classifiers and "
+                         f"compares their accuracy")
     model = load_trained_model(args.run_dir, config).cpu()
     qconfig = Q.get_qconfig(per_channel=not args.per_tensor, qat=bool(args.qat))
     manual_seed(config["seed"])
@@ -676,6 +687,25 @@ def is_segmentation(config):
     return config["dataset"] in SEGMENTATION_DATASETS
 
 
+def check_dataset_options(config, command):
+    """Refuse the options that the run's kind of dataset cannot use, before anything is read
+    or written: MixUp and CutMix mix class labels, the weight map weighs pixels, and
+    finetune replaces a classifier's head."""
+    dataset = config["dataset"]
+    if is_segmentation(config):
+        if command == "finetune":
+            raise ValueError(f"--dataset {dataset} is a segmentation set: finetune gives a "
+                             f"classifier a new head for a classification set (train a U-Net "
+                             f"with: minicnn train --model unet_small --dataset {dataset})")
+        for option in ("mixup", "cutmix"):
+            if config[option]:
+                raise ValueError(f"--{option} mixes class labels, and {dataset} is a "
+                                 f"segmentation set (its targets are masks): leave it out")
+    elif config["weight_map"]:
+        raise ValueError(f"--weight-map weighs the pixels of a segmentation set (cells), and "
+                         f"{dataset} is a classification set: leave it out")
+
+
 def make_task(config):
     """The segmentation task of a segmentation run; None (classification) otherwise."""
     if not is_segmentation(config):
@@ -685,8 +715,9 @@ def make_task(config):
 
 
 def segmentation_split(data, config, train):
-    """The training split with weight maps (--weight-map) and joint flips and turns of image
-    and mask (--augment); the test split as it is."""
+    """The training split with weight maps (--weight-map), augmented with its masks and
+    weight maps (--augment other than none: segmentation_augmentation); the test split as
+    it is."""
     if train and config.get("weight_map"):
         from .segmentation import weighted_training_set
         data = weighted_training_set(data)

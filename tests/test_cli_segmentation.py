@@ -95,6 +95,38 @@ def test_segmentation_errors_name_the_problem(tmp_path, capsys):
     assert "the weight map needs instance labels" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command, expected", [
+    (["train", "--model", "unet_small", "--dataset", "cells", "--mixup", "0.2"],
+     "--mixup mixes class labels, and cells is a segmentation set (its targets are masks)"),
+    (["train", "--model", "unet_small", "--dataset", "shapes-segment", "--cutmix"],
+     "--cutmix mixes class labels, and shapes-segment is a segmentation set"),
+    (["train", "--model", "resnet_tiny", "--dataset", "shapes", "--weight-map"],
+     "--weight-map weighs the pixels of a segmentation set (cells), and shapes is a "
+     "classification set"),
+    (["finetune", "--weights", "shapes", "--dataset", "shapes-segment"],
+     "--dataset shapes-segment is a segmentation set: finetune gives a classifier a new head"),
+])
+def test_options_of_the_other_kind_of_run_are_refused_before_anything_is_written(
+        tmp_path, capsys, command, expected):
+    with pytest.raises(SystemExit) as exit_info:
+        main(command + ["--epochs", "1", "--out", str(tmp_path / "runs"), "--quiet"])
+    assert exit_info.value.code == 2 and expected in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_quantize_and_finetune_refuse_a_segmentation_run(run_dir, tmp_path, capsys):
+    for command, expected in ((["quantize", run_dir], "quantize makes int8 classifiers"),
+                              (["finetune", "--weights", run_dir, "--dataset", "shapes",
+                                "--out", str(tmp_path)], "finetune adapts classifiers")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(command)
+        assert exit_info.value.code == 2
+        assert f"is a segmentation run (unet_small on shapes-segment): {expected}" in \
+            capsys.readouterr().err
+    assert not os.path.exists(os.path.join(run_dir, "model_int8.npz"))
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("dataset, options", [("shapes-segment", []),
                                               ("cells", ["--weight-map"])])

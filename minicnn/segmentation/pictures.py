@@ -2,16 +2,15 @@
 predicted mask as a PNG file whose pixel values are the class indices.
 
 Drawn on a bare matplotlib Figure with the Agg canvas (like training/plots.py), and written
-to a temporary file renamed over the target, so a failed drawing leaves no half a file.
+atomically (serialization.write_atomically), so a failed drawing leaves no half a file.
 """
-import os
-
 import numpy
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..functional import center_crop
+from ..serialization import write_atomically
 
 
 def class_colours(num_classes):
@@ -57,7 +56,7 @@ def save_overlays(images, true_masks, predicted_masks, path, class_names, titles
     figure.legend(handles, class_names[1:], loc="lower center", ncol=len(class_names) - 1,
                   fontsize=8, frameon=False)
     figure.tight_layout(rect=(0, 0.05, 1, 1))
-    _write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=100, format="png"))
+    write_atomically(path, lambda file: figure.savefig(file, dpi=100, format="png"))
 
 
 def save_mask_png(mask, path, num_classes):
@@ -65,19 +64,9 @@ def save_mask_png(mask, path, num_classes):
     from PIL import Image
     picture = Image.fromarray(numpy.asarray(mask, dtype=numpy.uint8), mode="P")
     picture.putpalette(class_colours(num_classes).ravel().tolist())
-    _write_atomically(path, lambda temporary: picture.save(temporary, format="PNG"))
+    write_atomically(path, lambda file: picture.save(file, format="PNG"))
 
 
 def _patch(colour):
     from matplotlib.patches import Patch
     return Patch(color=colour)
-
-
-def _write_atomically(path, write):
-    temporary = f"{path}.tmp"
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)

@@ -4,10 +4,7 @@ import numpy
 
 def accuracy(predictions, targets):
     """Fraction of predictions equal to the targets (both 1-d arrays of class indices)."""
-    predictions, targets = numpy.asarray(predictions), numpy.asarray(targets)
-    if predictions.shape != targets.shape:
-        raise ValueError(f"accuracy: predictions {predictions.shape} and targets "
-                         f"{targets.shape} must have the same shape")
+    predictions, targets = _same_shape("accuracy", predictions, targets)
     return float(numpy.mean(predictions == targets)) if targets.size else float("nan")
 
 

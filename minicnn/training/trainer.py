@@ -35,7 +35,6 @@ from ..data import DataLoader
 from .checkpoint import load_checkpoint, save_checkpoint
 from .memory import warn_if_step_too_large
 from .plots import save_curves
-
 from .tasks import ClassificationTask
 
 
@@ -43,9 +42,6 @@ def history_keys(metrics):
     """epoch, train_loss, train_<metric>..., val_loss, val_<metric>..., lr, seconds."""
     return (("epoch", "train_loss") + tuple(f"train_{m}" for m in metrics) + ("val_loss",)
             + tuple(f"val_{m}" for m in metrics) + ("lr", "seconds"))
-
-
-HISTORY_KEYS = history_keys(ClassificationTask.metrics)
 
 
 class TrainingDiverged(FloatingPointError):

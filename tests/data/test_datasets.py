@@ -8,7 +8,7 @@ import pytest
 
 from minicnn.data import CIFAR10, MNIST, FashionMNIST, MNIST5k, ShapesDataset, get_dataset
 from minicnn.data.datasets import SHAPES, CellsDataset, make_cells, read_idx
-from minicnn.data.datasets.cells import gaussian_blur
+from minicnn.data.datasets.cells import blurred
 
 
 def write_idx(path, array, type_code=0x08):
@@ -229,7 +229,7 @@ def test_cells_depend_on_the_seed_alone():
 def test_cells_blur_is_scipys_gaussian_filter(sigma):
     ndimage = pytest.importorskip("scipy.ndimage")
     image = numpy.random.default_rng(0).random((20, 17))
-    numpy.testing.assert_allclose(gaussian_blur(image, sigma),
+    numpy.testing.assert_allclose(blurred(image, sigma),
                                   ndimage.gaussian_filter(image, sigma, mode="mirror", truncate=3.0),
                                   atol=1e-12)
 

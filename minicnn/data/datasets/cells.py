@@ -16,21 +16,16 @@ on `seed` alone.
 import numpy
 
 from ..dataset import TensorDataset
+from ..transforms.functional import gaussian_blur
 
 CELL_CLASSES = ("background", "nucleus")
 
 
-def gaussian_blur(image, sigma):
-    """image (H, W) convolved with a Gaussian of standard deviation sigma pixels, separably
-    (rows, then columns), with mirrored edges; the kernel is cut at 3 sigma."""
+def blurred(image, sigma):
+    """image (H, W) blurred by a Gaussian of standard deviation sigma pixels, cut at 3 sigma,
+    with mirrored edges (the transforms' gaussian_blur)."""
     radius = max(1, int(numpy.ceil(3 * sigma)))
-    offsets = numpy.arange(-radius, radius + 1)
-    kernel = numpy.exp(-offsets ** 2 / (2 * sigma ** 2))
-    kernel /= kernel.sum()
-    height, width = image.shape
-    padded = numpy.pad(image, radius, mode="reflect")
-    rows = sum(k * padded[i:i + height, :] for i, k in enumerate(kernel))
-    return sum(k * rows[:, i:i + width] for i, k in enumerate(kernel))
+    return gaussian_blur(image[None], 2 * radius + 1, sigma)[0]
 
 
 def neighbour_labels(labels):
@@ -97,7 +92,7 @@ def make_cells(n, image_size=64, seed=0, nuclei=(6, 14), radii=(3.5, 7.0), elong
         light = rng.uniform(0.05, 0.15) + slope * ((x - size / 2) * numpy.cos(direction)
                                                    + (y - size / 2) * numpy.sin(direction))
         # Stained chromatin is grainy: smooth noise multiplies each nucleus's brightness.
-        grain = 1 + 0.25 * gaussian_blur(rng.standard_normal((size, size)), 1.0)
+        grain = 1 + 0.25 * blurred(rng.standard_normal((size, size)), 1.0)
         signal = numpy.zeros((size, size))
         labels = numpy.zeros((size, size), numpy.int32)
         placed, wanted = [], rng.integers(nuclei[0], nuclei[1] + 1)
@@ -115,7 +110,7 @@ def make_cells(n, image_size=64, seed=0, nuclei=(6, 14), radii=(3.5, 7.0), elong
             # Bright in the middle, dimmer at the rim; overlapping nuclei add up, as dyes do.
             signal += inside * rng.uniform(0.35, 0.9) * (1 - 0.35 * radius ** 4) * grain
             labels[inside] = len(placed)
-        image = gaussian_blur(light + signal, blur) + rng.normal(0, noise, (size, size))
+        image = blurred(light + signal, blur) + rng.normal(0, noise, (size, size))
         images[i, 0] = numpy.clip(image, 0, 1)
         # Numbered 1, 2, ... without gaps: a nucleus hidden under others leaves no number.
         present, numbered = numpy.unique(separate_touching(labels), return_inverse=True)

@@ -33,7 +33,7 @@ affine_transform and zoom(grid_mode=True) for the same maps (functional.py).
                      elastic, adjust_brightness ... (each usable alone)
     sampling.py      the one bilinear / nearest gather behind resize, rotate, affine, elastic
     targets.py       checking and moving boxes, masks and labels
-    geometric.py     RandomHorizontalFlip, RandomCrop, RandomResizedCrop, RandomAffine, ...
+    geometric.py     RandomHorizontalFlip, RandomQuarterTurn, RandomCrop, RandomAffine, ...
     photometric.py   ColorJitter, RandomGrayscale, GaussianBlur, RandomErasing, ...
     mixing.py        MixUp, CutMix: batch level, soft labels
     policies.py      augmentation_policy('none' | 'basic' | 'strong')
@@ -41,8 +41,8 @@ affine_transform and zoom(grid_mode=True) for the same maps (functional.py).
 from . import functional
 from .base import Compose, Normalize, RandomChoice, ToTensor, Transform
 from .geometric import (CenterCrop, ElasticTransform, Pad, RandomAffine, RandomCrop,
-                        RandomHorizontalFlip, RandomResizedCrop, RandomRotation,
-                        RandomVerticalFlip, Resize)
+                        RandomHorizontalFlip, RandomQuarterTurn, RandomResizedCrop,
+                        RandomRotation, RandomVerticalFlip, Resize)
 from .mixing import CutMix, MixUp
 from .photometric import (ColorJitter, GaussianBlur, GaussianNoise, RandomErasing,
                           RandomGrayscale, RandomIllumination)
@@ -51,6 +51,7 @@ from .policies import POLICIES, augmentation_policy
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "CutMix", "ElasticTransform", "GaussianBlur",
            "GaussianNoise", "MixUp", "Normalize", "POLICIES", "Pad", "RandomAffine",
            "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
-           "RandomHorizontalFlip", "RandomIllumination", "RandomResizedCrop", "RandomRotation",
+           "RandomHorizontalFlip", "RandomIllumination", "RandomQuarterTurn",
+           "RandomResizedCrop", "RandomRotation",
            "RandomVerticalFlip", "Resize", "ToTensor", "Transform", "augmentation_policy",
            "functional"]

@@ -487,16 +487,17 @@ def _gaussian_kernels(size, sigmas):
 
 def _correlate(batch, kernels, axis):
     """sum_t kernels[n, t] x[n, ..., i + t - k // 2, ...] along `axis`, edges reflected:
-    one multiply-add over the whole batch per tap."""
+    one multiply-add over the whole batch per tap, on a slice (a view) of the padded batch."""
     half = kernels.shape[1] // 2
     widths = [(0, 0)] * batch.ndim
     widths[axis] = (half, half)
     padded = numpy.pad(batch, widths, mode="reflect")
     length = batch.shape[axis]
     out = numpy.zeros_like(batch)
+    window = [slice(None)] * batch.ndim
     for tap in range(kernels.shape[1]):
-        window = numpy.take(padded, numpy.arange(tap, tap + length), axis=axis)
-        out += kernels[:, tap].reshape(-1, 1, 1, 1).astype(batch.dtype) * window
+        window[axis] = slice(tap, tap + length)
+        out += kernels[:, tap].reshape(-1, 1, 1, 1).astype(batch.dtype) * padded[tuple(window)]
     return out
 
 

@@ -51,6 +51,22 @@ class RandomVerticalFlip(RandomHorizontalFlip):
     flip = staticmethod(F.vflip)
 
 
+class RandomQuarterTurn(Transform):
+    """Turn each image counter-clockwise by 0, 90, 180 or 270 degrees, each with probability
+    1/4 (albumentations' RandomRotate90; torchvision has none). With the flips this gives
+    all eight symmetries of a square, for images with no up or down (cells, aerial views).
+    A quarter turn would change an oblong image's shape, so those turn by 0 or 180 only.
+    """
+
+    def apply(self, batch, targets):
+        height, width = batch.shape[-2:]
+        step = 1 if height == width else 2              # in quarter turns
+        quarters = step * generator().integers(0, 4 // step, size=len(batch))
+        # These turns move pixel centres onto pixel centres (see functional.rotate), so
+        # nearest neighbour reads exactly the pixel that bilinear would, at a quarter the cost.
+        return pair(F.rotate, batch, targets, 90.0 * quarters, "nearest")
+
+
 class RandomCrop(Transform):
     """Pad each image by `padding` (as in pad()), then cut a random `size` window.
 

@@ -88,6 +88,23 @@ def test_flips_apply_with_probability_p():
         assert 0.25 < flipped.mean() < 0.35
 
 
+def test_quarter_turns_are_exact_and_oblong_images_only_turn_halfway():
+    minicnn.manual_seed(0)
+    square = numpy.random.default_rng(1).random((400, 1, 3, 3))
+    masks = [{"masks": (image[0] * 10).astype(numpy.int64)} for image in square]
+    out, moved = T.RandomQuarterTurn()(square, masks)
+    turns = [[k for k in range(4) if numpy.array_equal(after, numpy.rot90(before, k, (1, 2)))]
+             for before, after in zip(square, out)]
+    counts = numpy.bincount([k for found in turns for k in found], minlength=4)
+    assert all(len(found) == 1 for found in turns) and (counts > 70).all()
+    for image, target in zip(out, moved):
+        numpy.testing.assert_array_equal(target["masks"], (image[0] * 10).astype(numpy.int64))
+    oblong = numpy.random.default_rng(2).random((50, 1, 2, 3))
+    out = T.RandomQuarterTurn()(oblong)
+    halfway = (out == oblong[..., ::-1, ::-1]).all(axis=(1, 2, 3))
+    assert ((out == oblong).all(axis=(1, 2, 3)) | halfway).all() and 10 < halfway.sum() < 40
+
+
 def test_random_crop_pads_then_cuts_windows_per_image():
     image = numpy.arange(16, dtype=numpy.float32).reshape(1, 4, 4)
     out = T.RandomCrop(4, padding=2)(numpy.stack([image] * 20))
