@@ -96,7 +96,7 @@ def conv_layout(geometry, channels):
                + i // stride_h * phase_w + j // stride_w).ravel().astype(numpy.int64)
     tiles = -(-geometry.out_size[0] * phase_w // TILE_PIXELS)
     words = max(q.max() + 1, 1) * stride_h * stride_w * plane
-    return offsets, phase_h, phase_w, tiles, max(words, int(offsets.max()) + tiles * TILE_PIXELS)
+    return offsets, phase_h, phase_w, tiles, int(max(words, offsets.max() + tiles * TILE_PIXELS))
 
 
 @kernel
