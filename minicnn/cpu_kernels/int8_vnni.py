@@ -51,6 +51,7 @@ channels and each weight word 32 pixels, and the sums leave the registers once, 
 portable kernels (benchmarks/README.md).
 """
 import functools
+import math
 
 import numpy
 
@@ -69,15 +70,28 @@ def packed_weight(rows, channels, kernel_size, x_zero_point):
     init[o] = -x_zero_point sum_k w[o, k] modulo 2^32. None if a number is outside int8."""
     if rows.size and (rows.min() < -128 or rows.max() > 127):
         return None
-    out_channels, quads = rows.shape[0], -(-channels // _BYTES_PER_WORD)
-    padded = numpy.zeros((-(-out_channels // TILE_CHANNELS) * TILE_CHANNELS,
-                          quads * _BYTES_PER_WORD) + tuple(kernel_size), numpy.int8)
-    padded[:out_channels, :channels] = rows.reshape((out_channels, channels) + tuple(kernel_size))
-    words = (padded.reshape(padded.shape[0], quads, _BYTES_PER_WORD, -1).transpose(0, 1, 3, 2)
-             .copy().view(numpy.int32).reshape(padded.shape[0], -1))
-    weight_sums = padded.reshape(padded.shape[0], -1).sum(axis=1, dtype=numpy.int64)
-    init = -numpy.int64(x_zero_point) * weight_sums
-    return words, init.astype(numpy.int32)      # the cast keeps the low 32 bits
+    taps = math.prod(kernel_size)
+    out_channels = -(-rows.shape[0] // TILE_CHANNELS) * TILE_CHANNELS
+    words = numpy.zeros((out_channels, -(-channels // _BYTES_PER_WORD) * taps), numpy.uint32)
+    init = numpy.zeros(out_channels, numpy.int32)
+    _pack_words(rows, channels, taps, x_zero_point, words, init)
+    return words.view(numpy.int32), init
+
+
+@kernel
+def _pack_words(rows, channels, taps, x_zero_point, words, init):
+    """The words and init of packed_weight (zeroed on entry): w[o, c, tap] is byte c % 4 of
+    words[o, (c // 4) taps + tap]. (A copy of four strided bytes in NumPy took 77 us for a
+    64 x 64 x 3 x 3 weight, once per call of the layer; this loop takes a few.)"""
+    for o in range(rows.shape[0]):
+        total = 0
+        for c in range(channels):
+            for tap in range(taps):
+                value = rows[o, c * taps + tap]
+                total += value
+                words[o, c // _BYTES_PER_WORD * taps + tap] |= (
+                    numpy.uint32(value & 0xFF) << (8 * (c % _BYTES_PER_WORD)))
+        init[o] = numpy.int32(numpy.uint32((-x_zero_point * total) & 0xFFFFFFFF))
 
 
 @functools.lru_cache(maxsize=256)
@@ -100,40 +114,50 @@ def conv_layout(geometry, channels):
 
 
 @kernel
-def _words(r0, r1, r2, r3, start, step, out):
-    """out[k] = the int32 of bytes r0[w], r1[w], r2[w], r3[w] (low to high), w = start + k step."""
-    for k in range(out.shape[0]):
-        w = start + k * step
-        out[k] = numpy.int32(numpy.uint32(r0[w]) | numpy.uint32(r1[w]) << 8
-                             | numpy.uint32(r2[w]) << 16 | numpy.uint32(r3[w]) << 24)
+def _row_words(image, c, h, words):
+    """words[w] = the int32 of the bytes image[c + t, h, w], t < 4 (low to high); 0 for the
+    channels c + t past the image's, which meet zero weights."""
+    channels = image.shape[0]
+    if c + _BYTES_PER_WORD <= channels:      # a whole quad: one loop that LLVM vectorizes
+        r0, r1, r2, r3 = image[c, h], image[c + 1, h], image[c + 2, h], image[c + 3, h]
+        for w in range(words.shape[0]):
+            words[w] = (numpy.uint32(r0[w]) | numpy.uint32(r1[w]) << 8
+                        | numpy.uint32(r2[w]) << 16 | numpy.uint32(r3[w]) << 24)
+    else:
+        words[:] = 0
+        for t in range(channels - c):
+            row = image[c + t, h]
+            for w in range(words.shape[0]):
+                words[w] |= numpy.uint32(row[w]) << (8 * t)
 
 
 @kernel
 def quad_planes(image, x_zero_point, top, left, stride_h, stride_w, phase_h, phase_w, planes):
     """The quad planes (module docstring) of one image (C, H, W) uint8 into planes (int32;
-    the words past the last plane are filled with the code x_zero_point too)."""
+    the words past the last plane are filled with the code x_zero_point too). Each image row
+    of a quad is made words once, then copied into its phases. (Writing the words straight
+    into the phases, the byte loads strided by s_w, took 3 times as long.)"""
     channels, height, width = image.shape
     plane = phase_h * phase_w
-    planes[:] = numpy.int32(numpy.uint32(x_zero_point * 0x01010101))
-    absent = numpy.full(width, x_zero_point, numpy.uint8)    # the codes of channels past C
+    planes[:] = numpy.int32(numpy.uint32(x_zero_point) * numpy.uint32(0x01010101))
+    words = numpy.empty(width, numpy.uint32)
     for quad in range(-(-channels // _BYTES_PER_WORD)):
-        c = _BYTES_PER_WORD * quad
-        r = [image[c + t] if c + t < channels else absent[numpy.newaxis] for t in range(4)]
         for h in range(height):
+            _row_words(image, _BYTES_PER_WORD * quad, h, words)
             a, row = (h + top) % stride_h, (h + top) // stride_h
             for b in range(stride_w):
                 # Phase b holds the columns w = stride_w col + b - left; the first in the image:
                 first_col = (left - b + stride_w - 1) // stride_w
                 start = first_col * stride_w + b - left
                 count = max(0, -(-(width - start) // stride_w))
-                at = ((quad * stride_h + a) * stride_w + b) * plane + row * phase_w + first_col
-                out = planes[at:at + count]
-                rows = (r[0][h if c < channels else 0], r[1][h if c + 1 < channels else 0],
-                        r[2][h if c + 2 < channels else 0], r[3][h if c + 3 < channels else 0])
-                if stride_w == 1:    # a constant step: LLVM vectorizes the inlined copy
-                    _words(rows[0], rows[1], rows[2], rows[3], start, 1, out)
+                out = planes[((quad * stride_h + a) * stride_w + b) * plane + row * phase_w
+                             + first_col:][:count]
+                if stride_w == 1:    # a constant step: LLVM vectorizes the copy
+                    for k in range(count):
+                        out[k] = numpy.int32(words[start + k])
                 else:
-                    _words(rows[0], rows[1], rows[2], rows[3], start, stride_w, out)
+                    for k in range(count):
+                        out[k] = numpy.int32(words[start + k * stride_w])
 
 
 @kernel
