@@ -81,8 +81,8 @@ def packed_weight(rows, channels, kernel_size, x_zero_point):
 @kernel
 def _pack_words(rows, channels, taps, x_zero_point, words, init):
     """The words and init of packed_weight (zeroed on entry): w[o, c, tap] is byte c % 4 of
-    words[o, (c // 4) taps + tap]. (A copy of four strided bytes in NumPy took 77 us for a
-    64 x 64 x 3 x 3 weight, once per call of the layer; this loop takes a few.)"""
+    words[o, (c // 4) taps + tap]. A loop, because NumPy's transpose of strided bytes took
+    several times as long, on every call of the layer (benchmarks/README.md)."""
     for o in range(rows.shape[0]):
         total = 0
         for c in range(channels):
@@ -135,8 +135,8 @@ def _row_words(image, c, h, words):
 def quad_planes(image, x_zero_point, top, left, stride_h, stride_w, phase_h, phase_w, planes):
     """The quad planes (module docstring) of one image (C, H, W) uint8 into planes (int32;
     the words past the last plane are filled with the code x_zero_point too). Each image row
-    of a quad is made words once, then copied into its phases. (Writing the words straight
-    into the phases, the byte loads strided by s_w, took 3 times as long.)"""
+    of a quad is made words once, in one vectorized loop, then copied into its phases:
+    gathering four byte rows into each phase took 3 times as long (benchmarks/README.md)."""
     channels, height, width = image.shape
     plane = phase_h * phase_w
     planes[:] = numpy.int32(numpy.uint32(x_zero_point) * numpy.uint32(0x01010101))
