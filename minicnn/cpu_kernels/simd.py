@@ -51,7 +51,11 @@ class _Int32x16Model(models.PrimitiveModel):
 
 def has_vnni():
     """Whether the CPU Numba compiles for has AVX-512 VNNI (its feature list names
-    avx512vnni, as llvmlite reports the host's, or as NUMBA_CPU_FEATURES overrides it)."""
+    avx512vnni, as llvmlite reports the host's, or as NUMBA_CPU_FEATURES overrides it).
+    False where NUMBA_DISABLE_JIT runs the kernels as Python: the intrinsics exist only
+    in compiled code."""
+    if config.DISABLE_JIT:
+        return False
     features = config.CPU_FEATURES or llvmlite.binding.get_host_cpu_features().flatten()
     return "+avx512vnni" in features.split(",")
 

@@ -48,3 +48,5 @@ def test_has_vnni_reads_the_features_numba_compiles_for(monkeypatch):
     assert not simd.has_vnni()
     monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,+avx512f,+avx512vnni")
     assert simd.has_vnni()
+    monkeypatch.setattr(config, "DISABLE_JIT", True)      # kernels run as Python: no intrinsics
+    assert not simd.has_vnni()
