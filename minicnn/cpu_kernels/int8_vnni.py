@@ -136,7 +136,7 @@ def quad_planes(image, x_zero_point, top, left, stride_h, stride_w, phase_h, pha
     """The quad planes (module docstring) of one image (C, H, W) uint8 into planes (int32;
     the words past the last plane are filled with the code x_zero_point too). Each image row
     of a quad is made words once, in one vectorized loop, then copied into its phases:
-    gathering four byte rows into each phase took 3 times as long (benchmarks/README.md)."""
+    gathering four byte rows into each phase took twice as long (benchmarks/README.md)."""
     channels, height, width = image.shape
     plane = phase_h * phase_w
     planes[:] = numpy.int32(numpy.uint32(x_zero_point) * numpy.uint32(0x01010101))
