@@ -43,13 +43,27 @@ one thread). With the channels-last columns, the dot products beat this layout o
 window of 64 numbers or more that was measured, also where the pixels far outnumber the
 window's numbers (ResNet-20's first stage, 144 numbers and 1,024 pixels: 8.7 against 11.5
 ms for 64 images).
+
+VNNI. Where the CPU has AVX-512 VNNI, whose vpdpbusd multiplies 64 uint8 codes by int8
+weights an instruction without widening them, the products run on int8_vnni.py's kernels
+instead (its docstring has their layout), if the weight codes minus their zero points fit
+in int8, as the symmetric weights of the default qconfig always do. The uint8 codes go in
+as they are, the padding is the code x_zero_point, and x_zero_point's share of the sum is
+one number per channel; the requantization is the same pass as above. The kernels above
+stay for every other CPU and weight, and tests run both (USE_VNNI).
 """
 import numpy
 from numba import njit, uint64
 
+from . import int8_vnni
 from .conv_numba import im2col_block
 from .scratch import scratch
+from .simd import has_vnni
 from .threads import parallel_for
+
+# Whether conv2d and linear take int8_vnni's kernels where the weights fit in int8: where
+# the CPU has VNNI (the tests switch it off to check the portable kernels on such a CPU).
+USE_VNNI = has_vnni()
 
 # A thread is handed a share of the batch only when it holds this many multiply-adds (as
 # for the float kernels, conv_numba.py): below it the hand-off costs more than it saves.
@@ -239,6 +253,26 @@ def _conv_short_windows(x, x_zero_point, weight, bias, multiplier, shift, zero_p
                         geometry.numba_args, cols, phases, sums, _PIXEL_BLOCK, out)
 
 
+@njit(nogil=True, cache=True)
+def _conv_samples_vnni(x, x_zero_point, words, init, offsets, tiles, phase_h, phase_w, bias,
+                       multiplier, shift, zero_point, low, high, geometry, planes, sums, out,
+                       first, last):
+    """out[n, o, oh out_w + ow] = requantize(sums[o, oh phase_w + ow] + bias[o]) for the
+    samples n in [first, last), the sums of each sample's quad planes by int8_vnni."""
+    _, _, stride_h, stride_w, top, left, _, _, out_h, out_w = geometry
+    for n in range(first, last):
+        int8_vnni.quad_planes(x[n], x_zero_point, top, left, stride_h, stride_w, phase_h,
+                              phase_w, planes)
+        int8_vnni.tile_sums(planes, offsets, words, init, tiles, sums)
+        for o in range(out.shape[1]):
+            for oh in range(out_h):
+                row = sums[o, oh * phase_w:oh * phase_w + out_w]
+                out_row = out[n, o, oh * out_w:(oh + 1) * out_w]
+                for ow in range(out_w):
+                    out_row[ow] = requantize_one(numpy.int64(row[ow]) + bias[o], multiplier[o],
+                                                 shift[o], zero_point, low, high)
+
+
 def conv2d(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high, geometry):
     """Output codes (N, O, out_h, out_w) uint8 of a quantized convolution (groups = 1).
 
@@ -249,8 +283,20 @@ def conv2d(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, hi
     x = numpy.ascontiguousarray(x)
     batch, pixels = x.shape[0], geometry.out_size[0] * geometry.out_size[1]
     out = numpy.empty((batch, weight.shape[0], pixels), numpy.uint8)
+    packed = _packed_weight(weight, x.shape[1], geometry.kernel, x_zero_point)
 
-    if weight.shape[1] < _SHORT_WINDOW:
+    if packed is not None:
+        words, init = packed
+        offsets, phase_h, phase_w, tiles, plane_words = int8_vnni.conv_layout(geometry, x.shape[1])
+
+        def chunk(start, stop):
+            planes = scratch("int8 quad planes", plane_words, numpy.int32)
+            sums = scratch("int8 tile sums", (len(words), tiles * int8_vnni.TILE_PIXELS),
+                           numpy.int32)
+            _conv_samples_vnni(x, x_zero_point, words, init, offsets, tiles, phase_h, phase_w,
+                               bias, multiplier, shift, zero_point, low, high,
+                               geometry.numba_args, planes, sums, out, start, stop)
+    elif weight.shape[1] < _SHORT_WINDOW:
         def chunk(start, stop):
             _conv_short_windows(x[start:stop], x_zero_point, weight, bias, multiplier, shift,
                                 zero_point, low, high, geometry, out[start:stop])
@@ -272,19 +318,50 @@ def conv2d(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, hi
     return out.reshape((batch, weight.shape[0]) + geometry.out_size)
 
 
+@njit(nogil=True, cache=True)
+def _linear_rows_vnni(x, words, init, bias, multiplier, shift, zero_point, low, high, planes,
+                      sums, out, first, last):
+    """out[o, n] = requantize(sums[o, n - first] + bias[o]) for the rows n in [first, last)
+    of x, their sums by int8_vnni with the rows as the pixels (planes: scratch of at least
+    quads * (last - first) + TILE_PIXELS words, for the last tile's reads)."""
+    count = last - first
+    int8_vnni.packed_rows(x, first, last, planes)
+    offsets = numpy.arange(words.shape[1]) * count
+    int8_vnni.tile_sums(planes, offsets, words, init, -(-count // int8_vnni.TILE_PIXELS), sums)
+    for o in range(out.shape[0]):
+        row, out_row = sums[o], out[o, first:last]
+        for n in range(count):
+            out_row[n] = requantize_one(numpy.int64(row[n]) + bias[o], multiplier[o], shift[o],
+                                        zero_point, low, high)
+
+
 def linear(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high):
     """Output codes (N, O) uint8 of a quantized linear layer: x (N, K) uint8 codes, weight
     (O, K) int16 (codes minus zero points), the rest as for conv2d."""
     x = numpy.ascontiguousarray(x)
     batch = x.shape[0]
     out_t = numpy.empty((weight.shape[0], batch), numpy.uint8)   # (O, N): rows of a channel
-    wide = _widened(weight)
+    packed = _packed_weight(weight, weight.shape[1], (), x_zero_point)
 
-    def chunk(start, stop):
-        rows = scratch("int8 linear rows", (stop - start, wide.shape[1]), numpy.int16)
-        sums = scratch("int8 sums", stop - start, numpy.int32)
-        _linear_rows(x, x_zero_point, wide, bias, multiplier, shift, zero_point, low, high,
-                     rows, sums, out_t, start, stop)
+    if packed is not None:
+        words, init = packed
+
+        def chunk(start, stop):
+            tiles = -(-(stop - start) // int8_vnni.TILE_PIXELS)
+            planes = scratch("int8 quad planes", words.shape[1] * (stop - start)
+                             + int8_vnni.TILE_PIXELS, numpy.int32)
+            sums = scratch("int8 tile sums", (len(words), tiles * int8_vnni.TILE_PIXELS),
+                           numpy.int32)
+            _linear_rows_vnni(x, words, init, bias, multiplier, shift, zero_point, low, high,
+                              planes, sums, out_t, start, stop)
+    else:
+        wide = _widened(weight)
+
+        def chunk(start, stop):
+            rows = scratch("int8 linear rows", (stop - start, wide.shape[1]), numpy.int16)
+            sums = scratch("int8 sums", stop - start, numpy.int32)
+            _linear_rows(x, x_zero_point, wide, bias, multiplier, shift, zero_point, low, high,
+                         rows, sums, out_t, start, stop)
     parallel_for(chunk, batch, _min_chunk(weight.size))
     return out_t.T.copy()
 
@@ -329,6 +406,12 @@ def add(a, a_zero_point, a_multiplier, a_shift, b, b_zero_point, b_multiplier, b
         _add(a, a_table, b, b_table, zero_point, multiplier, shift, low, high, sums, out, start, stop)
     parallel_for(chunk, len(a), _MIN_MULTIPLY_ADDS_PER_THREAD // 16)
     return out.reshape(shape)
+
+
+def _packed_weight(rows, channels, kernel_size, x_zero_point):
+    """int8_vnni.packed_weight's (words, init) where USE_VNNI, else (or where a centred
+    weight is outside int8) None: then the portable kernels run."""
+    return int8_vnni.packed_weight(rows, channels, kernel_size, x_zero_point) if USE_VNNI else None
 
 
 def _widened(rows):

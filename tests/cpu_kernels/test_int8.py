@@ -11,6 +11,7 @@ from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
 from minicnn.cpu_kernels.reference import int8 as reference
 from minicnn.cpu_kernels.threads import num_threads, set_num_threads
 from minicnn.functional.quantized import quantize_multiplier
+from tests.cpu_kernels.test_simd import needs_vnni
 
 
 @st.composite
@@ -20,7 +21,9 @@ def conv_problems(draw):
     kernel, stride, dilation, padding = pick(1, 4), pick(1, 3), pick(1, 2), pick(0, 2)
     in_size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 9))
                     for k, d, p in zip(kernel, dilation, padding))
-    batch, channels, out_channels = draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    # Channels past 4 fill several quads of int8_vnni's kernels, and not always whole ones.
+    batch, channels = draw(st.integers(1, 5)), draw(st.integers(1, 9))
+    out_channels = draw(st.integers(1, 6))
     rng = numpy.random.default_rng(draw(st.integers(0, 2 ** 16)))
     x = rng.integers(0, 256, (batch, channels) + in_size).astype(numpy.uint8)
     w = rng.integers(-128, 128, (out_channels, channels) + kernel).astype(numpy.int8)
@@ -61,18 +64,37 @@ def test_reference_accumulators_equal_float64_convolution(problem):
     numpy.testing.assert_array_equal(acc, exact)
 
 
+# The kernels of conv2d and linear: int8_vnni's products where the CPU has VNNI, and the
+# portable ones (int16 dot products of window rows, or sums along pixel rows for short windows).
+KERNELS = [pytest.param("vnni", marks=needs_vnni), "window-rows", "pixel-rows"]
+
+
+def _choose(patch, kernels):
+    patch.setattr(int8, "USE_VNNI", kernels == "vnni")
+    patch.setattr(int8, "_SHORT_WINDOW", 10 ** 6 if kernels == "pixel-rows" else 0)
+
+
+def _weight_fitting_vnni(problem, kernels):
+    """The drawn weight codes; for the VNNI kernels, moved so that the codes minus their zero
+    points fit in int8 (others go to the portable kernels: see the test after next)."""
+    if kernels != "vnni":
+        return problem["w"]
+    zero_point = problem["w_zero_point"].reshape((-1,) + (1,) * (problem["w"].ndim - 1))
+    fitting = numpy.clip(problem["w"].astype(numpy.int16), zero_point - 128, zero_point + 127)
+    return fitting.astype(numpy.int8)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("short_window", [0, 10 ** 6], ids=["window-rows", "pixel-rows"])
+@pytest.mark.parametrize("kernels", KERNELS)
 @given(problem=conv_problems())
-def test_numba_conv_equals_reference(threads, short_window, problem):
-    """Both layouts (the window of a pixel as a row, or a pixel's number of every window as a
-    row) on every drawn problem: _SHORT_WINDOW chooses between them."""
-    p, before = problem, num_threads()
+def test_numba_conv_equals_reference(threads, kernels, problem):
+    """Every kernel on every drawn problem (USE_VNNI and _SHORT_WINDOW choose it)."""
+    p, before = dict(problem, w=_weight_fitting_vnni(problem, kernels)), num_threads()
     set_num_threads(threads)
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(int8, "_MIN_MULTIPLY_ADDS_PER_THREAD", 1)   # split even tiny batches
-            patch.setattr(int8, "_SHORT_WINDOW", short_window)
+            _choose(patch, kernels)
             patch.setattr(int8, "_PIXEL_BLOCK", 7)                   # several blocks of pixels
             weight = (p["w"].astype(numpy.int16) - p["w_zero_point"].reshape(-1, 1, 1, 1).astype(numpy.int16))
             codes = int8.conv2d(p["x"], p["x_zero_point"], weight.reshape(len(weight), -1),
@@ -83,18 +105,45 @@ def test_numba_conv_equals_reference(threads, short_window, problem):
     numpy.testing.assert_array_equal(codes, _reference_conv(p))
 
 
+@pytest.mark.parametrize("kernels", KERNELS[:2])
 @given(problem=conv_problems())
-def test_numba_linear_equals_reference(problem):
+def test_numba_linear_equals_reference(kernels, problem):
     p = problem
     x = p["x"].reshape(len(p["x"]), -1)
-    w = numpy.resize(p["w"], (len(p["w"]), x.shape[1]))     # the drawn weights, repeated to x's width
+    # The drawn weights, repeated to x's width.
+    w = numpy.resize(_weight_fitting_vnni(p, kernels), (len(p["w"]), x.shape[1]))
     weight = w.astype(numpy.int16) - p["w_zero_point"].reshape(-1, 1).astype(numpy.int16)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(int8, "_MIN_MULTIPLY_ADDS_PER_THREAD", 1)
+        _choose(patch, kernels)
         codes = int8.linear(x, p["x_zero_point"], weight, p["bias"], p["multiplier"], p["shift"],
                             p["out_zero_point"], p["low"], 255)
     expected = reference.linear(x, p["x_zero_point"], w, p["w_zero_point"], p["bias"],
                                 p["multiplier"], p["shift"], p["out_zero_point"], p["low"], 255)
+    numpy.testing.assert_array_equal(codes, expected)
+
+
+@needs_vnni
+def test_portable_kernels_take_weights_outside_int8(monkeypatch):
+    """A centred weight of -129 has no int8 byte: conv2d and linear then run the portable
+    kernels, and still equal the reference."""
+    monkeypatch.setattr(int8, "USE_VNNI", True)
+    rng = numpy.random.default_rng(1)
+    x = rng.integers(0, 256, (2, 5, 6, 6)).astype(numpy.uint8)
+    w = rng.integers(-128, 128, (3, 5, 3, 3)).astype(numpy.int8)
+    w[1, 2, 0, 0], w_zero_point = -128, numpy.array([0, 1, -2])     # -128 - 1 = -129
+    multiplier, shift = quantize_multiplier([3e-3, 1e-2, 5e-3])
+    p = dict(x=x, x_zero_point=9, w=w, w_zero_point=w_zero_point, bias=numpy.array([5, -9, 700]),
+             multiplier=multiplier, shift=shift, out_zero_point=100, low=0, stride=(1, 2),
+             padding=(1, 0), dilation=(1, 1))
+    weight = (w.astype(numpy.int16) - w_zero_point.reshape(-1, 1, 1, 1)).reshape(3, -1)
+    assert int8.int8_vnni.packed_weight(weight, 5, (3, 3), 9) is None
+    codes = int8.conv2d(x, 9, weight, p["bias"], multiplier, shift, 100, 0, 255, _geometry(p))
+    numpy.testing.assert_array_equal(codes, _reference_conv(p))
+    rows = x.reshape(2, -1)[:, :45]
+    codes = int8.linear(rows, 9, weight, p["bias"], multiplier, shift, 100, 0, 255)
+    expected = reference.linear(rows, 9, w.reshape(3, -1), w_zero_point, p["bias"], multiplier,
+                                shift, 100, 0, 255)
     numpy.testing.assert_array_equal(codes, expected)
 
 
