@@ -53,10 +53,11 @@ one number per channel; the requantization is the same pass as above. The kernel
 stay for every other CPU and weight, and tests run both (USE_VNNI).
 """
 import numpy
-from numba import njit, uint64
+from numba import uint64
 
 from . import int8_vnni
 from .conv_numba import im2col_block
+from .jit import kernel
 from .scratch import scratch
 from .simd import has_vnni
 from .threads import parallel_for
@@ -82,7 +83,7 @@ _PIXEL_BLOCK = 256
 _DOT_WIDTH = 64
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def requantize_one(acc, multiplier, shift, zero_point, low, high):
     """clamp(zero_point + round(acc * multiplier * 2^(shift - 31)), low, high): one value of
     reference.int8.requantize (int64 here), its two roundings each one addition and one
@@ -104,7 +105,7 @@ def requantize_one(acc, multiplier, shift, zero_point, low, high):
     return min(max(((high_product + nudge) >> right) + zero_point, low), high)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _dot(u, v):
     """sum_k u[k] * v[k] of two int16 rows, in int32 (see the module docstring)."""
     total = 0
@@ -113,7 +114,7 @@ def _dot(u, v):
     return numpy.int32(total)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _centered_padded(image, zero_point, top, left, padded):
     """padded (H + top + bottom, W + left + right, C) int16 = image (C, H, W) uint8 codes minus
     zero_point, channels last, with zeros around: the real zeros of the padding."""
@@ -125,7 +126,7 @@ def _centered_padded(image, zero_point, top, left, padded):
                 padded[top + h, left + w, c] = numpy.int16(image[c, h, w]) - zero_point
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _im2col(padded, geometry, cols):
     """cols (out_h * out_w, K'): row p = oh * out_w + ow starts with the window of output pixel
     (oh, ow) in the channels-last padded planes (Hp, Wp, C), in (i, j, c) order (K =
@@ -148,7 +149,7 @@ def _im2col(padded, geometry, cols):
                     k += uint64(run)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _products_requantized(rows, weight, bias, multiplier, shift, zero_point, low, high, sums, out):
     """out[o, p] = requantize(rows[p] . weight[o] + bias[o]) for rows (P, K), weight (O, K);
     sums (P,) int32 is scratch: a channel's dot products first, then one requantization pass
@@ -162,7 +163,7 @@ def _products_requantized(rows, weight, bias, multiplier, shift, zero_point, low
                                         zero_point, low, high)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _conv_samples(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
                   geometry, padded, cols, sums, out, first, last):
     top, left = geometry[4], geometry[5]
@@ -173,7 +174,7 @@ def _conv_samples(x, x_zero_point, weight, bias, multiplier, shift, zero_point, 
                               sums, out[n])
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _linear_rows(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, high,
                  rows, sums, out, first, last):
     for n in range(first, last):
@@ -183,7 +184,7 @@ def _linear_rows(x, x_zero_point, weight, bias, multiplier, shift, zero_point, l
                           low, high, sums, out[:, first:last])
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _channel_sums(cols, weight, sums, block):
     """sums[o, p] = sum_k weight[o, k] * cols[k, p]: cols (K, P) and weight (O, K) int16, sums
     (O, P) int32; four channels at a time (then one at a time for the rest) over blocks of
@@ -220,7 +221,7 @@ def _channel_sums(cols, weight, sums, block):
                     row[p] += w * numpy.int32(column[p])
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _requantized_rows(sums, bias, multiplier, shift, zero_point, low, high, out):
     """out[o, p] = requantize(sums[o, p] + bias[o]) for sums (O, P) int32."""
     for o in range(sums.shape[0]):
@@ -230,7 +231,7 @@ def _requantized_rows(sums, bias, multiplier, shift, zero_point, low, high, out)
                                         zero_point, low, high)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _conv_short_samples(centered, weight, bias, multiplier, shift, zero_point, low, high,
                         geometry, cols, phases, sums, block, out):
     for n in range(centered.shape[0]):
@@ -253,7 +254,7 @@ def _conv_short_windows(x, x_zero_point, weight, bias, multiplier, shift, zero_p
                         geometry.numba_args, cols, phases, sums, _PIXEL_BLOCK, out)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _conv_samples_vnni(x, x_zero_point, words, init, offsets, tiles, phase_h, phase_w, bias,
                        multiplier, shift, zero_point, low, high, geometry, planes, sums, out,
                        first, last):
@@ -318,7 +319,7 @@ def conv2d(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, hi
     return out.reshape((batch, weight.shape[0]) + geometry.out_size)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _linear_rows_vnni(x, words, init, bias, multiplier, shift, zero_point, low, high, planes,
                       sums, out, first, last):
     """out[o, n] = requantize(sums[o, n - first] + bias[o]) for the rows n in [first, last)
@@ -366,7 +367,7 @@ def linear(x, x_zero_point, weight, bias, multiplier, shift, zero_point, low, hi
     return out_t.T.copy()
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _rescaled_codes(zero_point, multiplier, shift, left_shift):
     """table[q] = ((q - zero_point) << left_shift) * multiplier * 2^(shift - 31) for every
     uint8 code q: an input of an add has 256 codes, so its rescaling is a table lookup."""
@@ -377,7 +378,7 @@ def _rescaled_codes(zero_point, multiplier, shift, left_shift):
     return table
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _add(a, a_table, b, b_table, zero_point, multiplier, shift, low, high, sums, out, first, last):
     """out[k] = requantize(a_table[a[k]] + b_table[b[k]]) for k in [first, last), a block of
     len(sums) at a time: the lookups first, then the requantization, a loop of the same steps

@@ -8,11 +8,21 @@ place can be written, Numba refuses `cache=True` outright; the kernels then comp
 every process instead of failing to import (NUMBA_CACHE_DIR names a place that works).
 The first compilation of a process prints one line, so that a first call that takes
 seconds does not look hung.
+
+Numba reuses a kernel's cached machine code while the kernel's own file is unchanged, even
+when a kernel it calls, defined in another file, has changed: the old code of the callee,
+compiled into the caller, would keep running. So a digest of every source in this folder is
+kept beside the cache, and when it no longer matches, the folder's cached machine code is
+removed before anything loads it (each kernel then compiles once more).
 """
+import hashlib
+import os
+import pathlib
 import sys
+import tempfile
 
 import numba
-from numba.core import event
+from numba.core import caching, event
 
 _CACHED = "their machine code is kept on disk for the next runs"
 _UNCACHED = ("Numba finds no writable cache directory here, so every new process compiles them "
@@ -34,6 +44,38 @@ def kernel(function=None, **options):
 def ufunc(signatures):
     """numba.vectorize(signatures, cache=True): a NumPy ufunc compiled for those dtypes."""
     return lambda function: _cached(numba.vectorize, function, signatures)
+
+
+_SOURCES = pathlib.Path(__file__).parent
+_DIGEST_FILE = "minicnn-kernel-sources.sha256"
+
+
+def forget_stale_machine_code(cache_directory, sources=_SOURCES):
+    """Removes the cached machine code of the kernels in `sources` from `cache_directory`
+    unless the digest of those sources, recorded there by the last call, still matches."""
+    digest = hashlib.sha256()
+    for path in sorted(sources.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    recorded = pathlib.Path(cache_directory, _DIGEST_FILE)
+    if recorded.is_file() and recorded.read_text() == digest.hexdigest():
+        return
+    modules = {path.stem for path in sources.glob("*.py")}
+    for path in pathlib.Path(cache_directory).glob("*.nb[ic]"):
+        if path.name.split(".")[0] in modules:
+            path.unlink(missing_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=cache_directory, delete=False) as temporary:
+        temporary.write(digest.hexdigest())
+    os.replace(temporary.name, recorded)
+
+
+def _cache_directory():
+    """Where Numba keeps the machine code of this folder's kernels (None where nowhere is
+    writable), found as Numba finds it: the first of its locators that accepts the folder."""
+    for locator_class in caching.CacheImpl._locator_classes:
+        locator = locator_class.from_function(kernel, __file__)
+        if locator is not None:
+            return locator.get_cache_path()
+    return None
 
 
 def _cached(decorator, function, *arguments, **options):
@@ -71,3 +113,9 @@ class _FirstCompilationNotice(event.Listener):
 
 _notice = _FirstCompilationNotice()
 event.register("numba:compile", _notice)
+_where_cached = _cache_directory()
+if _where_cached is not None:
+    try:
+        forget_stale_machine_code(_where_cached)
+    except OSError:   # another process changed the folder meanwhile: its stamp stands
+        pass

@@ -67,3 +67,30 @@ def test_cached_kernels_compute_what_freshly_compiled_ones_do(tmp_path):
                            env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=True) for _ in range(2)]
     assert "compiling the CPU kernels" in runs[0].stderr and runs[1].stderr == ""
     assert runs[0].stdout == runs[1].stdout
+
+
+CALLEE = "import numba\n\n@numba.njit(cache=True)\ndef value():\n    return {}\n"
+CALLER = ("import numba\nfrom callee import value\n\n"
+          "@numba.njit(cache=True)\ndef call():\n    return value()\n")
+RUN = ("import pathlib, sys\nfolder = pathlib.Path(sys.argv[1])\nsys.path.insert(0, str(folder))\n"
+       "if sys.argv[2] == 'guarded':\n"
+       "    from minicnn.cpu_kernels.jit import forget_stale_machine_code\n"
+       "    forget_stale_machine_code(folder / '__pycache__', folder)\n"
+       "import caller\nprint(caller.call())\n")
+
+
+def test_a_kernel_whose_callee_changed_in_another_file_is_compiled_again(tmp_path):
+    """Numba checks a cached kernel against its own file only; the digest of the folder's
+    sources catches a change in the file of a kernel it calls."""
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "callee.py").write_text(CALLEE.format(1))
+    (tmp_path / "caller.py").write_text(CALLER)
+
+    def run(mode):
+        return subprocess.run([sys.executable, "-c", RUN, str(tmp_path), mode], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    assert run("guarded") == "1"
+    (tmp_path / "callee.py").write_text(CALLEE.format(2))
+    assert run("unguarded") == "1"      # Numba alone runs the old callee
+    assert run("guarded") == "2"
+    assert run("guarded") == "2"        # and caches the new one
