@@ -1,0 +1,31 @@
+"""minicnn.explain: why a trained CNN decided what it did, and whether the answer can be trusted.
+
+    attribution.py           Attribution: what every method shares (checks, the model held
+                             still, the gradient of a class score)
+    gradients.py             Saliency, InputXGradient
+    integrated_gradients.py  IntegratedGradients and its quadrature rules
+    guided_backprop.py       GuidedBackprop (ReLU's backward rule swapped while it runs)
+    occlusion.py             Occlusion
+    smoothgrad.py            SmoothGrad, a wrapper around any of them
+    gradcam.py               GradCAM, GradCAMPlusPlus, CAM
+    layers.py                a layer's output read by its name (forward hooks)
+    similarity.py            Spearman rank correlation and SSIM between two maps
+    sanity.py                the model-randomization sanity check (Adebayo et al. 2018)
+    features.py              first-layer filters, activation maps, activation maximization
+    pictures.py              heatmaps over images, grids of pictures (matplotlib)
+    checks.py                the checks on images, targets, layer names and numbers
+
+Every method is called the same way: `GradCAM(model, "features.3")(images, target)` returns
+a Tensor of maps, one per image; the model is left exactly as it was (nn.frozen_eval).
+Each method equals Captum's method of the same name on the same network and weights
+(tests/explain/).
+"""
+from .gradcam import CAM, GradCAM, GradCAMPlusPlus
+from .gradients import InputXGradient, Saliency
+from .guided_backprop import GuidedBackprop, guided_relu_backward
+from .integrated_gradients import IntegratedGradients
+from .occlusion import Occlusion
+from .smoothgrad import SmoothGrad
+
+__all__ = ["CAM", "GradCAM", "GradCAMPlusPlus", "GuidedBackprop", "InputXGradient",
+           "IntegratedGradients", "Occlusion", "Saliency", "SmoothGrad", "guided_relu_backward"]
