@@ -20,12 +20,17 @@ a Tensor of maps, one per image; the model is left exactly as it was (nn.frozen_
 Each method equals Captum's method of the same name on the same network and weights
 (tests/explain/).
 """
+from .features import activation_maps, activation_maximization, first_layer_filters
 from .gradcam import CAM, GradCAM, GradCAMPlusPlus
 from .gradients import InputXGradient, Saliency
 from .guided_backprop import GuidedBackprop, guided_relu_backward
 from .integrated_gradients import IntegratedGradients
 from .occlusion import Occlusion
+from .pictures import grid, heatmap, overlay, save_figure
+from .sanity import cascading_randomization, plot_sanity_check
 from .smoothgrad import SmoothGrad
 
 __all__ = ["CAM", "GradCAM", "GradCAMPlusPlus", "GuidedBackprop", "InputXGradient",
-           "IntegratedGradients", "Occlusion", "Saliency", "SmoothGrad", "guided_relu_backward"]
+           "IntegratedGradients", "Occlusion", "Saliency", "SmoothGrad", "activation_maps",
+           "activation_maximization", "cascading_randomization", "first_layer_filters", "grid",
+           "guided_relu_backward", "heatmap", "overlay", "plot_sanity_check", "save_figure"]
