@@ -134,6 +134,7 @@ def memory(args):
 
 
 def main():
+    minicnn.backend.keep_freed_memory()   # process-wide, so only in scripts (backend/memory.py)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=50, help="steps per timed run")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs; the median is shown")
