@@ -68,9 +68,10 @@ def overlay(image, heat, alpha=0.5, cmap="jet"):
     return (1 - alpha) * rgb + alpha * colours
 
 
-def grid(pictures, titles=None, columns=None, cmap="gray", size=1.6):
+def grid(pictures, titles=None, columns=None, cmap="gray", value_range=None, size=1.6):
     """A Figure with the pictures in rows of `columns` (default: all in one row). A picture is
-    an (H, W, 3) RGB array, or an (H, W) map drawn with `cmap`; titles are optional."""
+    an (H, W, 3) RGB array, or an (H, W) map drawn with `cmap`, its colours spanning
+    `value_range` ((0, 1) for images) or each map's own range; titles are optional."""
     pictures = [_array(picture) for picture in pictures]
     if not pictures:
         raise ValueError("grid: no pictures to draw")
@@ -84,7 +85,9 @@ def grid(pictures, titles=None, columns=None, cmap="gray", size=1.6):
     for index, axes in enumerate(figure.subplots(rows, columns, squeeze=False).ravel()):
         axes.axis("off")
         if index < len(pictures):
-            axes.imshow(pictures[index], cmap=None if pictures[index].ndim == 3 else cmap)
+            low, high = value_range or (None, None)
+            axes.imshow(pictures[index], cmap=None if pictures[index].ndim == 3 else cmap,
+                        vmin=low, vmax=high)
             if titles[index]:
                 axes.set_title(titles[index], fontsize=8)
     figure.tight_layout()
