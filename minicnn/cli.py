@@ -4,6 +4,8 @@
     minicnn train --model mlp --epochs 5 --name quick
     minicnn evaluate runs/lenet5-mnist5k       accuracy and confusion matrix on the test split
     minicnn predict runs/lenet5-mnist5k digit.png
+    minicnn explain runs/lenet5-mnist5k digit.png --method gradcam     where the model looks
+    minicnn robustness runs/lenet5-mnist5k     accuracy under noise, blur, occlusion, lighting
 
 A run directory holds config.json (what was trained on what, with which seed), model.npz,
 checkpoint.npz, metrics.json and curves.png (and with --conv-algorithm auto the kernels it
@@ -21,6 +23,7 @@ import sys
 import numpy
 
 from . import manual_seed, no_grad, optim, tensor
+from . import adversarial, explain
 from .backend import keep_freed_memory
 from .cpu_kernels.dispatch import ALGORITHMS
 from .data import DataLoader, Subset, get_dataset, transforms
@@ -110,6 +113,7 @@ def build_parser():
     predict = commands.add_parser("predict", help="classify one image file with a trained run")
     predict.add_argument("run_dir")
     predict.add_argument("image")
+    add_explain_commands(commands)
     return parser
 
 
@@ -362,12 +366,92 @@ def predict_command(args):
         print(f"  {names[index]:>12}  {probabilities[index]:.4f}")
 
 
+# --- explain and robustness: minicnn.explain and minicnn.adversarial ------------------------------
+EXPLAIN_METHODS = {
+    "gradcam": lambda model, layer: explain.GradCAM(model, layer),
+    "saliency": lambda model, layer: explain.Saliency(model),
+    "ig": lambda model, layer: explain.IntegratedGradients(model),
+    "occlusion": lambda model, layer: explain.Occlusion(model),
+}
+
+
+def add_explain_commands(commands):
+    command = commands.add_parser("explain", help="a picture of the pixels that a trained run's "
+                                                  "decision on one image rests on")
+    command.add_argument("run_dir")
+    command.add_argument("image")
+    command.add_argument("--method", choices=list(EXPLAIN_METHODS), default="gradcam",
+                         help="gradcam (default), saliency, ig (integrated gradients from a black "
+                              "image) or occlusion (4x4 windows, stride 2)")
+    command.add_argument("--layer", help="Grad-CAM's layer, by name as in the model's printout "
+                                         "(e.g. features.3; default: the last Conv2d)")
+    command.add_argument("--target", type=int,
+                         help="the class index to explain (default: the predicted class)")
+    command.add_argument("--out", help="the PNG to write (default: RUN_DIR/explain-IMAGE-METHOD.png)")
+
+    command = commands.add_parser("robustness", help="test accuracy of a trained run under noise, "
+                                                     "blur, occlusion and lighting changes")
+    command.add_argument("run_dir")
+    command.add_argument("--corruptions", nargs="+", choices=list(adversarial.LEVELS),
+                         help="default: all of them")
+    command.add_argument("--limit", type=int, help="use only the first N test images")
+    command.add_argument("--seed", type=int, default=0, help="seed of the corruptions (default: 0)")
+    command.add_argument("--out", help="the plot to write (default: RUN_DIR/robustness.png; "
+                                       "the numbers go beside it as robustness.json)")
+
+
+def explain_command(args):
+    if args.layer is not None and args.method != "gradcam":
+        raise ValueError(f"--layer chooses Grad-CAM's layer; --method {args.method} has none")
+    config = read_config(args.run_dir)
+    model = load_trained_model(args.run_dir, config)
+    image = read_image(args.image, config["image_shape"])
+    with no_grad():
+        scores = model(tensor(image, device=config["device"])).numpy()[0]
+    target = int(scores.argmax()) if args.target is None else args.target
+    maps = EXPLAIN_METHODS[args.method](model, args.layer)(image, [target])
+    heat = explain.heatmap(maps.numpy()[0])
+    names = config["class_names"]
+    figure = explain.grid([image[0].transpose(1, 2, 0) if image.shape[1] == 3 else image[0, 0],
+                           explain.overlay(image[0], heat, alpha=1.0), explain.overlay(image[0], heat)],
+                          ["input", f"{args.method}: class {names[target]}", "overlay"],
+                          value_range=(0, 1), size=2.4)
+    stem = os.path.splitext(os.path.basename(args.image))[0]
+    out = args.out or os.path.join(args.run_dir, f"explain-{stem}-{args.method}.png")
+    explain.save_figure(figure, out)
+    print(f"predicted class: {names[int(scores.argmax())]}; {args.method} of class "
+          f"{names[target]} -> {out}")
+
+
+def robustness_command(args):
+    if args.limit is not None and args.limit <= 0:
+        raise ValueError(f"--limit must be a positive integer, got {args.limit}")
+    config = read_config(args.run_dir)
+    model = load_trained_model(args.run_dir, config)
+    test = load_split(config, False)
+    images, labels = next(iter(DataLoader(test if args.limit is None else
+                                          Subset(test, range(min(args.limit, len(test)))),
+                                          batch_size=len(test))))
+    result = adversarial.corruption_accuracy(
+        model, images.numpy(), labels.numpy(),
+        corruptions=tuple(args.corruptions or adversarial.LEVELS), seed=args.seed)
+    print(f"{config['model']} on {config['dataset']} (test split, {len(labels)} images, "
+          f"corruption seed {args.seed})")
+    print(adversarial.format_table(result))
+    out = args.out or os.path.join(args.run_dir, "robustness.png")
+    explain.save_figure(adversarial.plot_robustness({config["model"]: result}), out)
+    text = json.dumps({**result, "seed": args.seed, "images": len(labels)}, indent=1).encode()
+    write_atomically(os.path.splitext(out)[0] + ".json", lambda file: file.write(text))
+    print(f"-> {out}")
+
+
 def main(argv=None):
     keep_freed_memory()   # process-wide (backend/memory.py), and this process is minicnn's own
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": train_command, "evaluate": evaluate_command,
-               "predict": predict_command}[args.command]
+               "predict": predict_command, "explain": explain_command,
+               "robustness": robustness_command}[args.command]
     try:
         command(args)
     except (ValueError, RuntimeError, OSError, ModuleNotFoundError) as error:
