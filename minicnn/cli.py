@@ -412,10 +412,10 @@ def explain_command(args):
     maps = EXPLAIN_METHODS[args.method](model, args.layer)(image, [target])
     heat = explain.heatmap(maps.numpy()[0])
     names = config["class_names"]
-    figure = explain.grid([image[0].transpose(1, 2, 0) if image.shape[1] == 3 else image[0, 0],
-                           explain.overlay(image[0], heat, alpha=1.0), explain.overlay(image[0], heat)],
-                          ["input", f"{args.method}: class {names[target]}", "overlay"],
-                          value_range=(0, 1), size=2.4)
+    pictures = [explain.pictures.as_rgb(image[0]), explain.overlay(image[0], heat, alpha=1.0),
+                explain.overlay(image[0], heat)]
+    figure = explain.grid(pictures, ["input", f"{args.method}: class {names[target]}", "overlay"],
+                          size=2.4)
     stem = os.path.splitext(os.path.basename(args.image))[0]
     out = args.out or os.path.join(args.run_dir, f"explain-{stem}-{args.method}.png")
     explain.save_figure(figure, out)
