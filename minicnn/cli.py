@@ -387,7 +387,8 @@ def add_explain_commands(commands):
                                          "(e.g. features.3; default: the last Conv2d)")
     command.add_argument("--target", type=int,
                          help="the class index to explain (default: the predicted class)")
-    command.add_argument("--out", help="the PNG to write (default: RUN_DIR/explain-IMAGE-METHOD.png)")
+    command.add_argument("--out",
+                         help="the PNG to write (default: RUN_DIR/explain-IMAGE-METHOD.png)")
 
     command = commands.add_parser("robustness", help="test accuracy of a trained run under noise, "
                                                      "blur, occlusion and lighting changes")

@@ -14,8 +14,9 @@ def test_saliency_equals_captum(torch, signed):
     captum = pytest.importorskip("captum.attr")
     ours, theirs = lenet_pair(torch)
     images, targets = digits(3), [1, 7, 3]
-    expected = captum.Saliency(theirs).attribute(as_torch(torch, images, requires_grad=True),
-                                                 target=torch.tensor(targets), abs=not signed)
+    expected = captum.Saliency(theirs).attribute(
+        as_torch(torch, images, requires_grad=True), target=torch.tensor(targets),
+        abs=not signed)
     got = Saliency(ours)(images, targets, abs=not signed)
     numpy.testing.assert_allclose(got.numpy(), expected.detach().numpy(), **TOLERANCE)
 
@@ -24,9 +25,10 @@ def test_input_x_gradient_equals_captum(torch):
     captum = pytest.importorskip("captum.attr")
     ours, theirs = lenet_pair(torch)
     images = digits(3)
-    expected = captum.InputXGradient(theirs).attribute(as_torch(torch, images, requires_grad=True), target=4)
-    numpy.testing.assert_allclose(InputXGradient(ours)(images, 4).numpy(), expected.detach().numpy(),
-                                  **TOLERANCE)
+    expected = captum.InputXGradient(theirs).attribute(
+        as_torch(torch, images, requires_grad=True), target=4)
+    numpy.testing.assert_allclose(InputXGradient(ours)(images, 4).numpy(),
+                                  expected.detach().numpy(), **TOLERANCE)
 
 
 def test_saliency_is_the_gradient_of_the_score_of_each_image_alone():

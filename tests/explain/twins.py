@@ -11,7 +11,8 @@ from tests.nn.test_state import torch_lenet5
 
 
 def copy_weights(torch, ours, theirs):
-    """Load our state_dict into the torch model (the names are the same); returns it in eval mode."""
+    """Load our state_dict into the torch model (the names are the same); returns it in eval
+    mode."""
     theirs.load_state_dict({name: torch.tensor(value.numpy())
                             for name, value in ours.state_dict().items()})
     return theirs.eval()
