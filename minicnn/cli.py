@@ -84,7 +84,8 @@ def build_parser():
     train.add_argument("--augment", choices=transforms.POLICIES,
                        help="augmentation policy: none, basic (random shifts by up to 2 pixels, "
                             "and flips for colour images), strong (basic + affine maps, colour "
-                            "jitter, erasing) (default: basic)")
+                            "jitter, erasing), corruptions (basic + one of noise, blur, erasing, "
+                            "lighting per batch) (default: basic)")
     train.add_argument("--no-augment", dest="augment", action="store_const", const="none",
                        help="the same as --augment none")
     train.add_argument("--mixup", type=float, metavar="ALPHA",
