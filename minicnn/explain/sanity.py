@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 
 from ..backend import device_of, move_array, to_numpy
 from ..backend.random import generator, get_rng_state, manual_seed, set_rng_state
+from .pictures import overlay
 from .similarity import spearman, ssim
 
 
@@ -95,38 +96,38 @@ def _randomize(module):
             parameter.data = move_array(fresh.astype(values.dtype), device_of(parameter.data))
 
 
-def plot_sanity_check(checks, index=0):
+def plot_sanity_check(checks, index=0, image=None):
     """A Figure: the mean Spearman correlation and SSIM against the cascade's steps, one line
     per method of `checks` ({method name: SanityCheck}), and below them each method's maps of
-    image `index` along the cascade."""
+    image `index` along the cascade, laid over `image` (that image, (C, H, W)) if given."""
     checks = dict(checks)
     layers = next(iter(checks.values())).layers
-    figure = Figure(figsize=(1.3 * len(layers) + 1, 3 + 1.3 * len(checks)))
+    figure = Figure(figsize=(1.4 * len(layers), 2.8 + 1.45 * len(checks)), layout="constrained")
     FigureCanvasAgg(figure)
-    grid = figure.add_gridspec(1 + len(checks), len(layers),
-                               height_ratios=[2.2] + [1] * len(checks))
-    half = len(layers) // 2
-    for axes_slice, measure, title in ((slice(0, half), "spearman", "Spearman rank correlation"),
-                                       (slice(half, len(layers)), "ssim", "SSIM")):
-        axes = figure.add_subplot(grid[0, axes_slice])
+    top, bottom = figure.subfigures(2, 1, height_ratios=[2.8, 1.45 * len(checks)])
+    for axes, measure, title in zip(top.subplots(1, 2), ("spearman", "ssim"),
+                                    ("Spearman rank correlation", "SSIM")):
+        lowest = 0.0
         for name, check in checks.items():
             values = numpy.nanmean(getattr(check, measure), axis=1)
             axes.plot(range(len(layers)), values, marker="o", label=name)
+            lowest = min(lowest, float(numpy.nanmin(values)))
         axes.set_xticks(range(len(layers)))
         axes.set_xticklabels(layers, rotation=45, ha="right", fontsize=7)
-        axes.set_ylim(-0.2 if measure == "spearman" else 0, 1.05)
+        axes.set_ylim(lowest - 0.1, 1.05)
         axes.axhline(0, color="grey", linewidth=0.5)
         axes.set_title(f"{title} with the trained model's map", fontsize=9)
         axes.legend(fontsize=7)
-    for row, (name, check) in enumerate(checks.items(), start=1):
+    grid = bottom.subplots(len(checks), len(layers), squeeze=False)
+    for row, (name, check) in enumerate(checks.items()):
         for column, (layer, maps) in enumerate(zip(check.layers, check.maps)):
-            axes = figure.add_subplot(grid[row, column])
-            axes.imshow(_unit(maps[index]), cmap="magma")
+            axes = grid[row, column]
+            heat = _unit(maps[index])
+            axes.imshow(heat if image is None else overlay(image, heat), cmap="magma")
             axes.set_xticks([])
             axes.set_yticks([])
             if column == 0:
                 axes.set_ylabel(name, fontsize=8)
-            if row == 1:
+            if row == 0:
                 axes.set_title(layer, fontsize=7)
-    figure.tight_layout()
     return figure
