@@ -6,16 +6,7 @@ import numpy
 import pytest
 
 from minicnn.cli import main
-
-pytest.importorskip("mlxtend")
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    main(["train", "--limit", "256", "--epochs", "1", "--out", str(out), "--name", "tiny",
-          "--quiet"])
-    return os.path.join(out, "tiny")
+from tests.test_cli import run_dir  # noqa: F401  (the fixture: one tiny training run)
 
 
 @pytest.fixture(scope="module")
