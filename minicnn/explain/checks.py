@@ -50,10 +50,11 @@ def check_targets(op, target, outputs):
     if values.ndim > 1 or (values.ndim == 1 and len(values) != count):
         raise ValueError(f"{op}: target must be one class index or {count} (one per image), "
                          f"got shape {values.shape}")
+    one_per_image = values.ndim == 1
     values = numpy.broadcast_to(values, (count,)).astype(numpy.int64)
     wrong = numpy.flatnonzero((values < 0) | (values >= classes))
     if len(wrong):
-        where = f" (target index {wrong[0]} in the batch)" if numpy.ndim(target) else ""
+        where = f" (target index {wrong[0]} in the batch)" if one_per_image else ""
         raise ValueError(f"{op}: target {values[wrong[0]]} is out of range for {classes} "
                          f"classes{where}; the model's output has shape {tuple(outputs.shape)}")
     return values
