@@ -9,6 +9,7 @@ from minicnn.functional import activation
 from tests.explain.twins import as_torch, digits, lenet_pair
 
 
+@pytest.mark.filterwarnings("ignore:Setting backward hooks on ReLU")
 def test_equals_captum(torch):
     captum = pytest.importorskip("captum.attr")
     ours, theirs = lenet_pair(torch)
