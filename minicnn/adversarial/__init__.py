@@ -1,6 +1,6 @@
 """minicnn.adversarial: how easily a trained CNN breaks, and how to make it break less.
 
-    attacks.py       fgsm, pgd (untargeted and targeted; equal to torchattacks' FGSM and PGD)
+    attacks.py       fgsm, pgd (untargeted and targeted; torchattacks' FGSM and PGD)
     corruptions.py   noise, blur, occlusion, lighting and cutouts at five severities
     robustness.py    accuracy per corruption and severity: a table and a plot
     evaluate.py      accuracy of a model, clean or under attack, batch by batch
