@@ -12,11 +12,12 @@ method, as Captum's NoiseTunnel does:
 [0, 1] the paper's 10-20% noise level is stdev 0.1-0.2. The noise comes from minicnn's
 generator (minicnn.manual_seed), or is given as `noise`, an array (N, samples, C, H, W).
 """
-from ..autograd import Tensor
+from ..autograd import Tensor, no_grad
 from ..backend import array_module, device_of, move_array, to_numpy
 from ..backend.random import generator
+from ..nn import frozen_eval
 from .attribution import Attribution
-from .checks import check_images, check_number
+from .checks import check_images, check_number, check_targets
 
 KINDS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 
@@ -40,13 +41,15 @@ class SmoothGrad:
         x = inputs.data
         xp = array_module(x)
         noise = self._noise(x, samples, stdev, noise)
-        # Every sample explains the class of the clean image, not of its noisy copy.
-        targets = self.method.targets(inputs, target)
         total = total_of_squares = 0
-        for sample in range(samples):
-            attribution = self.method(Tensor(x + noise[:, sample]), targets, **options).data
-            total = total + attribution
-            total_of_squares = total_of_squares + attribution * attribution
+        with frozen_eval(self.method.model, "SmoothGrad"):
+            # Every sample explains the class of the clean image, not of its noisy copy.
+            with no_grad():
+                targets = check_targets("SmoothGrad", target, self.method.model(inputs))
+            for sample in range(samples):
+                attribution = self.method(Tensor(x + noise[:, sample]), targets, **options).data
+                total = total + attribution
+                total_of_squares = total_of_squares + attribution * attribution
         mean, mean_of_squares = total / samples, total_of_squares / samples
         result = {"smoothgrad": mean, "smoothgrad_sq": mean_of_squares,
                   "vargrad": mean_of_squares - mean * mean}[kind]
