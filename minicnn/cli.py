@@ -59,7 +59,8 @@ OPTIMIZERS = {
 DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
             "patience": None, "augment": "basic", "mixup": None, "cutmix": False,
-            "weight_map": False, "conv_algorithm": "default"}
+            "weight_map": False, "conv_algorithm": "default", "adversarial": None, "eps": None,
+            "attack_steps": None}
 # What --resume may change. The other options define what is trained on what, so the
 # checkpoint would no longer match them; --epochs and --lr re-plan the cosine schedule.
 CHANGEABLE_ON_RESUME = ("epochs", "lr", "patience", "device", "root")
@@ -132,6 +133,7 @@ def build_parser():
                             "the same seed gives the same weights; 'auto' times them on the first "
                             "call of each layer (the choice is saved in the run directory for "
                             "--resume); or one of them for every layer (default: default)")
+    add_adversarial_training_options(train)
     add_run_directory_options(train, "MODEL-DATASET")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a run")
@@ -409,6 +411,9 @@ def train_run(args, run_dir, config, changed, model, optimizer, train_data, test
     if is_segmentation(config):
         print(f"test mean Dice {final['val_dice']:.4f}, mean IoU {final['val_iou']:.4f}  ->  "
               f"{run_dir}")
+    elif "val_robust_accuracy" in final:
+        print(f"test accuracy {100 * final['val_accuracy']:.2f}%, under {config['adversarial']} "
+              f"eps {config['eps']} {100 * final['val_robust_accuracy']:.2f}%  ->  {run_dir}")
     else:
         print(f"test accuracy {100 * final['val_accuracy']:.2f}%  ->  {run_dir}")
 
@@ -592,7 +597,10 @@ def is_segmentation(config):
 
 
 def make_task(config):
-    """The segmentation task of a segmentation run; None (classification) otherwise."""
+    """The segmentation task of a segmentation run, the adversarial task of a run with
+    --adversarial or --eps; None (classification) otherwise."""
+    if config.get("adversarial") or config.get("eps") is not None:
+        return adversarial_task(config)
     if not is_segmentation(config):
         return None
     from .segmentation import SegmentationTask
@@ -658,6 +666,35 @@ EXPLAIN_METHODS = {
     "ig": lambda model, layer: explain.IntegratedGradients(model),
     "occlusion": lambda model, layer: explain.Occlusion(model),
 }
+
+
+def add_adversarial_training_options(train):
+    train.add_argument("--adversarial", choices=list(adversarial.training.ATTACKS),
+                       help="adversarial training (Madry et al.): train on the attack's images "
+                            "within --eps of each training image; the run reports clean and "
+                            "robust accuracy")
+    train.add_argument("--eps", type=float, help="--adversarial: the attack's L-inf radius, "
+                                                 "e.g. 0.3 for MNIST digits")
+    train.add_argument("--attack-steps", type=int,
+                       help="--adversarial pgd: PGD steps per batch, of 2.5 eps / steps each "
+                            "(default: 10)")
+
+
+def adversarial_task(config):
+    """The AdversarialTask of a run's --adversarial, --eps and --attack-steps, checked."""
+    attack, eps, steps = config["adversarial"], config["eps"], config["attack_steps"]
+    if attack is None or eps is None:
+        raise ValueError("--adversarial ATTACK and --eps E go together (adversarial training "
+                         "needs both the attack and its radius)")
+    if is_segmentation(config):
+        raise ValueError(f"--adversarial trains classifiers; {config['dataset']} is a "
+                         "segmentation dataset")
+    if not (math.isfinite(eps) and eps >= 0):
+        raise ValueError(f"--eps must be a non-negative number, got {eps}")
+    if steps is not None and (steps <= 0 or attack != "pgd"):
+        raise ValueError(f"--attack-steps must be a positive integer, for --adversarial pgd "
+                         f"only, got {steps} with --adversarial {attack}")
+    return adversarial.AdversarialTask(attack, eps, steps or 10)
 
 
 def add_explain_commands(commands):

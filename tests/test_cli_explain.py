@@ -67,3 +67,34 @@ def test_robustness_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["robustness", str(tmp_path)])
     assert stop.value.code == 2 and "is not a run directory" in capsys.readouterr().err
+
+
+def test_adversarial_training_reports_clean_and_robust_accuracy(tmp_path, capsys):
+    options = ["--adversarial", "pgd", "--eps", "0.3", "--attack-steps", "1", "--epochs", "1",
+               "--limit", "128", "--out", str(tmp_path), "--name", "adv", "--quiet"]
+    main(["train"] + options)
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("test accuracy ") and ", under pgd eps 0.3 " in line
+    with open(tmp_path / "adv" / "metrics.json") as file:
+        metrics = json.load(file)
+    assert metrics["final"]["attack"] == {"name": "pgd", "eps": 0.3, "steps": 1, "alpha": None}
+    assert len(metrics["history"]["val_robust_accuracy"]) == 1
+    with pytest.raises(SystemExit) as stop:        # the radius defines the run
+        main(["train", "--resume", "--eps", "0.1"] + options[4:])
+    assert stop.value.code == 2 and "--eps 0.1 (the run has 0.3)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--eps", "0.3"], "--adversarial ATTACK and --eps E go together"),
+    (["--adversarial", "pgd"], "--adversarial ATTACK and --eps E go together"),
+    (["--adversarial", "pgd", "--eps", "-0.1"], "--eps must be a non-negative number"),
+    (["--adversarial", "fgsm", "--eps", "0.1", "--attack-steps", "5"],
+     "--attack-steps must be a positive integer, for --adversarial pgd only"),
+])
+def test_adversarial_options_are_checked_before_anything_is_written(tmp_path, capsys, options,
+                                                                     message):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--limit", "64", "--epochs", "1", "--out", str(tmp_path), "--name", "x",
+              "--quiet"] + options)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
