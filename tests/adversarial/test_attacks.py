@@ -1,6 +1,6 @@
 """fgsm and pgd equal torchattacks' FGSM and PGD (random_start=False) bit for bit in
-float64, untargeted and targeted; the results stay in [0, 1] and in the eps ball; the model and inputs are left as
-they were; bad arguments are named."""
+float64, untargeted and targeted; the results stay in [0, 1] and in the eps ball; the model
+and inputs are left as they were; bad arguments are named."""
 import numpy
 import pytest
 
