@@ -60,7 +60,7 @@ DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size":
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
             "patience": None, "augment": "basic", "mixup": None, "cutmix": False,
             "weight_map": False, "conv_algorithm": "default", "adversarial": None, "eps": None,
-            "attack_steps": None}
+            "attack_steps": None, "eps_warmup": None}
 # What --resume may change. The other options define what is trained on what, so the
 # checkpoint would no longer match them; --epochs and --lr re-plan the cosine schedule.
 CHANGEABLE_ON_RESUME = ("epochs", "lr", "patience", "device", "root")
@@ -678,11 +678,16 @@ def add_adversarial_training_options(train):
     train.add_argument("--attack-steps", type=int,
                        help="--adversarial pgd: PGD steps per batch, of 2.5 eps / steps each "
                             "(default: 10)")
+    train.add_argument("--eps-warmup", type=int, metavar="EPOCHS",
+                       help="--adversarial: the training attack's radius grows linearly to --eps "
+                            "over the first EPOCHS epochs; 0 attacks at --eps from the start "
+                            "(default: a third of --epochs)")
 
 
 def adversarial_task(config):
     """The AdversarialTask of a run's --adversarial, --eps and --attack-steps, checked."""
     attack, eps, steps = config["adversarial"], config["eps"], config["attack_steps"]
+    warmup = config["epochs"] // 3 if config["eps_warmup"] is None else config["eps_warmup"]
     if attack is None or eps is None:
         raise ValueError("--adversarial ATTACK and --eps E go together (adversarial training "
                          "needs both the attack and its radius)")
@@ -694,7 +699,9 @@ def adversarial_task(config):
     if steps is not None and (steps <= 0 or attack != "pgd"):
         raise ValueError(f"--attack-steps must be a positive integer, for --adversarial pgd "
                          f"only, got {steps} with --adversarial {attack}")
-    return adversarial.AdversarialTask(attack, eps, steps or 10)
+    if warmup < 0:
+        raise ValueError(f"--eps-warmup must be a number of epochs (0 or more), got {warmup}")
+    return adversarial.AdversarialTask(attack, eps, steps or 10, warmup_epochs=warmup)
 
 
 def add_explain_commands(commands):

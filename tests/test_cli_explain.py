@@ -77,7 +77,8 @@ def test_adversarial_training_reports_clean_and_robust_accuracy(tmp_path, capsys
     assert line.startswith("test accuracy ") and ", under pgd eps 0.3 " in line
     with open(tmp_path / "adv" / "metrics.json") as file:
         metrics = json.load(file)
-    assert metrics["final"]["attack"] == {"name": "pgd", "eps": 0.3, "steps": 1, "alpha": None}
+    assert metrics["final"]["attack"] == {"name": "pgd", "eps": 0.3, "steps": 1, "alpha": None,
+                                          "warmup_epochs": 0}      # a third of 1 epoch
     assert len(metrics["history"]["val_robust_accuracy"]) == 1
     with pytest.raises(SystemExit) as stop:        # the radius defines the run
         main(["train", "--resume", "--eps", "0.1"] + options[4:])
@@ -90,6 +91,8 @@ def test_adversarial_training_reports_clean_and_robust_accuracy(tmp_path, capsys
     (["--adversarial", "pgd", "--eps", "-0.1"], "--eps must be a non-negative number"),
     (["--adversarial", "fgsm", "--eps", "0.1", "--attack-steps", "5"],
      "--attack-steps must be a positive integer, for --adversarial pgd only"),
+    (["--adversarial", "fgsm", "--eps", "0.1", "--eps-warmup", "-2"],
+     "--eps-warmup must be a number of epochs (0 or more), got -2"),
 ])
 def test_adversarial_options_are_checked_before_anything_is_written(tmp_path, capsys, options,
                                                                      message):

@@ -7,7 +7,7 @@ import pytest
 
 import minicnn
 from minicnn import optim
-from minicnn.adversarial import AdversarialTask, accuracy, accuracy_under_attack, pgd
+from minicnn.adversarial import AdversarialTask, accuracy, accuracy_under_attack, fgsm, pgd
 from minicnn.data import DataLoader, Subset, TensorDataset, get_dataset
 from minicnn.training import Trainer
 from tests.explain.twins import digits
@@ -53,6 +53,23 @@ def test_trainer_records_clean_and_robust_accuracy():
         model, images, labels, pgd, eps=0.1, steps=2, random_start=False)]
 
 
+def test_the_training_radius_grows_over_the_warm_up_and_evaluation_uses_the_full_one():
+    model = minicnn.models.LeNet5()
+    images, labels = minicnn.tensor(digits(4)), minicnn.tensor([1, 2, 3, 4])
+    task = AdversarialTask("fgsm", eps=0.3, warmup_epochs=3)
+    for epoch, eps in ((1, 0.1), (2, 0.2), (3, 0.3), (7, 0.3)):
+        task.on_epoch_start(epoch, model)
+        _, (_, robust) = task.loss(model, (images, labels))
+        expected = fgsm(model.eval(), images, labels, eps)
+        model.train()
+        numpy.testing.assert_allclose(robust.numpy(), model(expected).numpy(), rtol=1e-5)
+    task.on_epoch_start(1, model)
+    with minicnn.no_grad():
+        _, (_, robust) = task.loss(model, (images, labels))
+    numpy.testing.assert_allclose(robust.numpy(), model(fgsm(model.eval(), images, labels,
+                                                               0.3)).numpy(), rtol=1e-5)
+
+
 def test_bad_settings_are_named():
     with pytest.raises(ValueError, match="AdversarialTask: attack must be one of pgd, fgsm"):
         AdversarialTask("cw")
@@ -60,6 +77,8 @@ def test_bad_settings_are_named():
         AdversarialTask(eps=-0.1)
     with pytest.raises(ValueError, match="AdversarialTask: steps must be >= 1, got 0"):
         AdversarialTask(steps=0)
+    with pytest.raises(ValueError, match="AdversarialTask: warmup_epochs must be >= 0, got -1"):
+        AdversarialTask(warmup_epochs=-1)
 
 
 @pytest.mark.slow
@@ -68,7 +87,8 @@ def test_adversarial_training_raises_pgd_accuracy_far_above_plain_trainings():
     test = Subset(get_dataset("mnist5k", train=False), range(300))
     images, labels = (t.numpy() for t in next(iter(DataLoader(test, batch_size=300))))
     robust = {}
-    for name, task in (("plain", None), ("adversarial", AdversarialTask("pgd", 0.3, 5))):
+    for name, task in (("plain", None), ("adversarial", AdversarialTask("pgd", 0.3, 5,
+                                                                        warmup_epochs=4))):
         minicnn.manual_seed(0)
         model = minicnn.models.LeNet5()
         optimizer = optim.Adam(model.parameters(), lr=2e-3)
