@@ -17,8 +17,9 @@
 
 Every method is called the same way: `GradCAM(model, "features.3")(images, target)` returns
 a Tensor of maps, one per image; the model is left exactly as it was (nn.frozen_eval).
-Each method equals Captum's method of the same name on the same network and weights
-(tests/explain/).
+Each method that Captum has equals Captum's on the same network and weights to 1e-5
+(GradCAM: LayerGradCam + LayerAttribution.interpolate, SmoothGrad: NoiseTunnel); Grad-CAM++
+is checked against the paper's formula, CAM against Grad-CAM (tests/explain/).
 """
 from .features import activation_maps, activation_maximization, first_layer_filters
 from .gradcam import CAM, GradCAM, GradCAMPlusPlus
