@@ -111,3 +111,20 @@ def test_bad_arguments_are_named():
         fgsm(model, images[0], [1], 0.1)
     with pytest.raises(ValueError, match="fgsm: target 10 is out of range for 10 classes"):
         fgsm(model, images, [1, 10], 0.1)
+
+
+@pytest.mark.parametrize("attack", [fgsm, pgd])
+def test_an_error_midway_leaves_the_model_as_it_was(attack):
+    model = minicnn.models.LeNet5()
+    model.features[0].bias.requires_grad = False
+    before = ([m.training for m in model.modules()], [p.requires_grad for p in model.parameters()])
+
+    def fail(module, args, output):
+        raise RuntimeError("stop")
+
+    with model.classifier[3].register_forward_hook(fail):
+        with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="stop"):
+            attack(model, digits(2), [1, 2], 0.1)
+    assert ([m.training for m in model.modules()],
+            [p.requires_grad for p in model.parameters()]) == before
+    assert all(len(m._forward_hooks) == 0 for m in model.modules())
