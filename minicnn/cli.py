@@ -730,9 +730,17 @@ def add_explain_commands(commands):
                                        "the numbers go beside it as robustness.json)")
 
 
+def check_out_directory(out):
+    """--out's folder must exist: checked before the work, not after it."""
+    directory = os.path.dirname(os.path.abspath(out)) if out is not None else None
+    if directory is not None and not os.path.isdir(directory):
+        raise ValueError(f"--out {out}: the directory {directory} does not exist")
+
+
 def explain_command(args):
     if args.layer is not None and args.method != "gradcam":
         raise ValueError(f"--layer chooses Grad-CAM's layer; --method {args.method} has none")
+    check_out_directory(args.out)
     config = read_config(args.run_dir)
     model = load_trained_model(args.run_dir, config)
     image = read_image(args.image, config["image_shape"])
@@ -756,6 +764,7 @@ def explain_command(args):
 def robustness_command(args):
     if args.limit is not None and args.limit <= 0:
         raise ValueError(f"--limit must be a positive integer, got {args.limit}")
+    check_out_directory(args.out)
     config = read_config(args.run_dir)
     model = load_trained_model(args.run_dir, config)
     test = load_split(config, False)

@@ -69,6 +69,18 @@ def test_robustness_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert stop.value.code == 2 and "is not a run directory" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["explain", "robustness"])
+def test_an_out_folder_that_does_not_exist_is_refused_before_the_work(run_dir, digit, tmp_path,
+                                                                       capsys, command):
+    out = tmp_path / "missing" / "picture.png"
+    arguments = [run_dir, digit] if command == "explain" else [run_dir]
+    with pytest.raises(SystemExit) as stop:
+        main([command] + arguments + ["--out", str(out)])
+    assert stop.value.code == 2
+    assert f"--out {out}: the directory {out.parent} does not exist" in capsys.readouterr().err
+    assert not os.path.exists(out.parent)
+
+
 def test_adversarial_training_reports_clean_and_robust_accuracy(tmp_path, capsys):
     options = ["--adversarial", "pgd", "--eps", "0.3", "--attack-steps", "1", "--epochs", "1",
                "--limit", "128", "--out", str(tmp_path), "--name", "adv", "--quiet"]
