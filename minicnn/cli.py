@@ -4,6 +4,8 @@
     minicnn train --model mlp --epochs 5 --name quick
     minicnn evaluate runs/lenet5-mnist5k       accuracy and confusion matrix on the test split
     minicnn predict runs/lenet5-mnist5k digit.png
+    minicnn explain runs/lenet5-mnist5k digit.png --method gradcam     where the model looks
+    minicnn robustness runs/lenet5-mnist5k     accuracy under noise, blur, occlusion, lighting
     minicnn quantize runs/lenet5-mnist5k       int8 model (post-training, or --qat EPOCHS)
     minicnn finetune --weights mnist5k-0to4 --dataset mnist5k-5to9 --labels-per-class 10
     minicnn distill --teacher runs/resnet20-mnist5k --student lenet5 --temperature 4
@@ -33,6 +35,7 @@ import warnings
 import numpy
 
 from . import manual_seed, no_grad, optim, tensor
+from . import adversarial, explain
 from . import quantization as Q
 from .backend import keep_freed_memory
 from .cpu_kernels.dispatch import ALGORITHMS
@@ -60,7 +63,8 @@ OPTIMIZERS = {
 DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
             "patience": None, "augment": "basic", "mixup": None, "cutmix": False,
-            "weight_map": False, "conv_algorithm": "default"}
+            "weight_map": False, "conv_algorithm": "default", "adversarial": None, "eps": None,
+            "attack_steps": None, "eps_warmup": None}
 # What --resume may change. The other options define what is trained on what, so the
 # checkpoint would no longer match them; --epochs and --lr re-plan the cosine schedule.
 CHANGEABLE_ON_RESUME = ("epochs", "lr", "patience", "device", "root")
@@ -128,9 +132,10 @@ def build_parser():
     train.add_argument("--augment", choices=transforms.POLICIES,
                        help="augmentation policy: none, basic (random shifts by up to 2 pixels, "
                             "and mirror images for cifar10 and shapes), strong (basic + affine "
-                            "maps, colour jitter, erasing) (default: basic); segmentation sets "
-                            "take basic and strong alike: flips, quarter turns, a mild affine map "
-                            "and an elastic deformation of image and mask together")
+                            "maps, colour jitter, erasing), corruptions (basic + one of noise, "
+                            "blur, erasing, lighting per batch) (default: basic); segmentation "
+                            "sets take basic and strong alike: flips, quarter turns, a mild "
+                            "affine map and an elastic deformation of image and mask together")
     train.add_argument("--no-augment", dest="augment", action="store_const", const="none",
                        help="the same as --augment none")
     train.add_argument("--mixup", type=float, metavar="ALPHA",
@@ -146,6 +151,7 @@ def build_parser():
                             "the same seed gives the same weights; 'auto' times them on the first "
                             "call of each layer (the choice is saved in the run directory for "
                             "--resume); or one of them for every layer (default: default)")
+    add_adversarial_training_options(train)
     add_run_directory_options(train, "MODEL-DATASET")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a run")
@@ -221,6 +227,7 @@ def build_parser():
                               "see (default: basic)")
     distill.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
     add_run_directory_options(distill, "STUDENT-from-TEACHER")
+    add_explain_commands(commands)
     return parser
 
 
@@ -454,6 +461,9 @@ def train_run(args, run_dir, config, changed, model, optimizer, train_data, test
     if is_segmentation(config):
         print(f"test mean Dice {final['val_dice']:.4f}, mean IoU {final['val_iou']:.4f}  ->  "
               f"{run_dir}")
+    elif "val_robust_accuracy" in final:
+        print(f"test accuracy {100 * final['val_accuracy']:.2f}%, under {config['adversarial']} "
+              f"eps {config['eps']} {100 * final['val_robust_accuracy']:.2f}%  ->  {run_dir}")
     else:
         print(f"test accuracy {100 * final['val_accuracy']:.2f}%  ->  {run_dir}")
 
@@ -689,8 +699,9 @@ def is_segmentation(config):
 
 def check_dataset_options(config, command):
     """Refuse the options that the run's kind of dataset cannot use, before anything is read
-    or written: MixUp and CutMix mix class labels, the weight map weighs pixels, and
-    finetune replaces a classifier's head."""
+    or written: MixUp, CutMix and adversarial training work on class labels, the corruptions
+    policy moves no masks, the weight map weighs pixels, and finetune replaces a classifier's
+    head."""
     dataset = config["dataset"]
     if is_segmentation(config):
         if command == "finetune":
@@ -701,13 +712,23 @@ def check_dataset_options(config, command):
             if config[option]:
                 raise ValueError(f"--{option} mixes class labels, and {dataset} is a "
                                  f"segmentation set (its targets are masks): leave it out")
+        if config.get("augment") == "corruptions":
+            raise ValueError(f"--augment corruptions changes images alone, and {dataset} is a "
+                             f"segmentation set (its masks move with the image): use basic "
+                             f"or strong")
+        if config.get("adversarial") or config.get("eps") is not None:
+            raise ValueError(f"--adversarial and --eps attack a classifier's label, and "
+                             f"{dataset} is a segmentation set: leave them out")
     elif config["weight_map"]:
         raise ValueError(f"--weight-map weighs the pixels of a segmentation set (cells), and "
                          f"{dataset} is a classification set: leave it out")
 
 
 def make_task(config):
-    """The segmentation task of a segmentation run; None (classification) otherwise."""
+    """The segmentation task of a segmentation run, the adversarial task of a run with
+    --adversarial or --eps; None (classification) otherwise."""
+    if config.get("adversarial") or config.get("eps") is not None:
+        return adversarial_task(config)
     if not is_segmentation(config):
         return None
     from .segmentation import SegmentationTask
@@ -767,13 +788,139 @@ def predict_mask(args, config, model):
         print(f"  {name:>12}  {100 * count / mask.size:6.2f}% of the pixels")
 
 
+# --- explain and robustness: minicnn.explain and minicnn.adversarial ------------------------------
+EXPLAIN_METHODS = {
+    "gradcam": lambda model, layer: explain.GradCAM(model, layer),
+    "saliency": lambda model, layer: explain.Saliency(model),
+    "ig": lambda model, layer: explain.IntegratedGradients(model),
+    "occlusion": lambda model, layer: explain.Occlusion(model),
+}
+
+
+def add_adversarial_training_options(train):
+    train.add_argument("--adversarial", choices=list(adversarial.training.ATTACKS),
+                       help="adversarial training (Madry et al.): train on the attack's images "
+                            "within --eps of each training image; the run reports clean and "
+                            "robust accuracy")
+    train.add_argument("--eps", type=float, help="--adversarial: the attack's L-inf radius, "
+                                                 "e.g. 0.3 for MNIST digits")
+    train.add_argument("--attack-steps", type=int,
+                       help="--adversarial pgd: PGD steps per batch, of 2.5 eps / steps each "
+                            "(default: 10)")
+    train.add_argument("--eps-warmup", type=int, metavar="EPOCHS",
+                       help="--adversarial: the training attack's radius grows linearly to --eps "
+                            "over the first EPOCHS epochs; 0 attacks at --eps from the start "
+                            "(default: a third of --epochs)")
+
+
+def adversarial_task(config):
+    """The AdversarialTask of a run's --adversarial, --eps and --attack-steps, checked."""
+    attack, eps, steps = config["adversarial"], config["eps"], config["attack_steps"]
+    warmup = config["epochs"] // 3 if config["eps_warmup"] is None else config["eps_warmup"]
+    if attack is None or eps is None:
+        raise ValueError("--adversarial ATTACK and --eps E go together (adversarial training "
+                         "needs both the attack and its radius)")
+    if is_segmentation(config):
+        raise ValueError(f"--adversarial trains classifiers; {config['dataset']} is a "
+                         "segmentation dataset")
+    if not (math.isfinite(eps) and eps >= 0):
+        raise ValueError(f"--eps must be a non-negative number, got {eps}")
+    if steps is not None and (steps <= 0 or attack != "pgd"):
+        raise ValueError(f"--attack-steps must be a positive integer, for --adversarial pgd "
+                         f"only, got {steps} with --adversarial {attack}")
+    if warmup < 0:
+        raise ValueError(f"--eps-warmup must be a number of epochs (0 or more), got {warmup}")
+    return adversarial.AdversarialTask(attack, eps, steps or 10, warmup_epochs=warmup)
+
+
+def add_explain_commands(commands):
+    command = commands.add_parser("explain", help="a picture of the pixels that a trained run's "
+                                                  "decision on one image rests on")
+    command.add_argument("run_dir")
+    command.add_argument("image")
+    command.add_argument("--method", choices=list(EXPLAIN_METHODS), default="gradcam",
+                         help="gradcam (default), saliency, ig (integrated gradients from a black "
+                              "image) or occlusion (4x4 windows, stride 2)")
+    command.add_argument("--layer", help="Grad-CAM's layer, by name as in the model's printout "
+                                         "(e.g. features.3; default: the last Conv2d)")
+    command.add_argument("--target", type=int,
+                         help="the class index to explain (default: the predicted class)")
+    command.add_argument("--out",
+                         help="the PNG to write (default: RUN_DIR/explain-IMAGE-METHOD.png)")
+
+    command = commands.add_parser("robustness", help="test accuracy of a trained run under noise, "
+                                                     "blur, occlusion and lighting changes")
+    command.add_argument("run_dir")
+    command.add_argument("--corruptions", nargs="+", choices=list(adversarial.LEVELS),
+                         help="default: all of them")
+    command.add_argument("--limit", type=int, help="use only the first N test images")
+    command.add_argument("--seed", type=int, default=0, help="seed of the corruptions (default: 0)")
+    command.add_argument("--out", help="the plot to write (default: RUN_DIR/robustness.png; "
+                                       "the numbers go beside it as robustness.json)")
+
+
+def check_out_directory(out):
+    """--out's folder must exist: checked before the work, not after it."""
+    directory = os.path.dirname(os.path.abspath(out)) if out is not None else None
+    if directory is not None and not os.path.isdir(directory):
+        raise ValueError(f"--out {out}: the directory {directory} does not exist")
+
+
+def explain_command(args):
+    if args.layer is not None and args.method != "gradcam":
+        raise ValueError(f"--layer chooses Grad-CAM's layer; --method {args.method} has none")
+    check_out_directory(args.out)
+    config = read_config(args.run_dir)
+    model = load_trained_model(args.run_dir, config)
+    image = read_image(args.image, config["image_shape"])
+    with no_grad():
+        scores = model(tensor(image, device=config["device"])).numpy()[0]
+    target = int(scores.argmax()) if args.target is None else args.target
+    maps = EXPLAIN_METHODS[args.method](model, args.layer)(image, [target])
+    heat = explain.heatmap(maps.numpy()[0])
+    names = config["class_names"]
+    pictures = [explain.pictures.as_rgb(image[0]), explain.overlay(image[0], heat, alpha=1.0),
+                explain.overlay(image[0], heat)]
+    figure = explain.grid(pictures, ["input", f"{args.method}: class {names[target]}", "overlay"],
+                          size=2.4)
+    stem = os.path.splitext(os.path.basename(args.image))[0]
+    out = args.out or os.path.join(args.run_dir, f"explain-{stem}-{args.method}.png")
+    explain.save_figure(figure, out)
+    print(f"predicted class: {names[int(scores.argmax())]}; {args.method} of class "
+          f"{names[target]} -> {out}")
+
+
+def robustness_command(args):
+    if args.limit is not None and args.limit <= 0:
+        raise ValueError(f"--limit must be a positive integer, got {args.limit}")
+    check_out_directory(args.out)
+    config = read_config(args.run_dir)
+    model = load_trained_model(args.run_dir, config)
+    test = load_split(config, False)
+    images, labels = next(iter(DataLoader(test if args.limit is None else
+                                          Subset(test, range(min(args.limit, len(test)))),
+                                          batch_size=len(test))))
+    result = adversarial.corruption_accuracy(
+        model, images.numpy(), labels.numpy(),
+        corruptions=tuple(args.corruptions or adversarial.LEVELS), seed=args.seed)
+    print(f"{config['model']} on {config['dataset']} (test split, {len(labels)} images, "
+          f"corruption seed {args.seed})")
+    print(adversarial.format_table(result))
+    out = args.out or os.path.join(args.run_dir, "robustness.png")
+    explain.save_figure(adversarial.plot_robustness({config["model"]: result}), out)
+    text = json.dumps({**result, "seed": args.seed, "images": len(labels)}, indent=1).encode()
+    write_atomically(os.path.splitext(out)[0] + ".json", lambda file: file.write(text))
+    print(f"-> {out}")
+
+
 def main(argv=None):
     keep_freed_memory()   # process-wide (backend/memory.py), and this process is minicnn's own
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": train_command, "evaluate": evaluate_command,
                "predict": predict_command, "quantize": quantize_command,
-               "finetune": finetune_command, "distill": distill_command}[args.command]
+               "finetune": finetune_command, "distill": distill_command,
+               "explain": explain_command, "robustness": robustness_command}[args.command]
     try:
         command(args)
     except (ValueError, RuntimeError, OSError, ModuleNotFoundError) as error:

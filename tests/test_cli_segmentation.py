@@ -100,6 +100,10 @@ def test_segmentation_errors_name_the_problem(tmp_path, capsys):
      "--mixup mixes class labels, and cells is a segmentation set (its targets are masks)"),
     (["train", "--model", "unet_small", "--dataset", "shapes-segment", "--cutmix"],
      "--cutmix mixes class labels, and shapes-segment is a segmentation set"),
+    (["train", "--model", "unet_small", "--dataset", "cells", "--augment", "corruptions"],
+     "--augment corruptions changes images alone, and cells is a segmentation set"),
+    (["train", "--model", "unet_small", "--dataset", "cells", "--adversarial", "pgd"],
+     "--adversarial and --eps attack a classifier's label, and cells is a segmentation set"),
     (["train", "--model", "resnet_tiny", "--dataset", "shapes", "--weight-map"],
      "--weight-map weighs the pixels of a segmentation set (cells), and shapes is a "
      "classification set"),

@@ -8,6 +8,7 @@
     linear.py, conv.py, pooling.py, normalization.py, activation.py, dropout.py,
     embedding.py, shape.py    the layers
     loss.py           loss functions as modules (CrossEntropyLoss, MSELoss, ...)
+    inspection.py     frozen_eval: a trained model in eval mode with frozen weights, restored after
     init.py           weight initialisation (kaiming, xavier, ...)
     functional.py     an alias of minicnn.functional
 """
@@ -18,6 +19,7 @@ from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .hooks import RemovableHandle
+from .inspection import frozen_eval
 from .linear import Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
@@ -35,4 +37,4 @@ __all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BCELoss", "BC
            "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
            "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "RemovableHandle",
            "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Upsample",
-           "functional", "init"]
+           "frozen_eval", "functional", "init"]

@@ -5,14 +5,19 @@
              mirror image shows the same class (hflip=True: photos, shapes; not digits)
     strong   basic + a random affine map (rotation, scale, shear), colour jitter and
              random erasing: the kind of recipe used on CIFAR-sized images
+    corruptions
+             basic + one of Gaussian noise, blur, a grey or black erased rectangle, an
+             illumination ramp, brightness and contrast jitter, or nothing, chosen per batch:
+             the kinds of change that minicnn.adversarial.corruptions tests robustness to
 
 The settings are common published choices, not tuned on any dataset here.
 """
-from .base import Compose
+from .base import Compose, RandomChoice
 from .geometric import RandomAffine, RandomCrop, RandomHorizontalFlip
-from .photometric import ColorJitter, RandomErasing
+from .photometric import (ColorJitter, GaussianBlur, GaussianNoise, RandomErasing,
+                          RandomIllumination)
 
-POLICIES = ("none", "basic", "strong")
+POLICIES = ("none", "basic", "strong", "corruptions")
 
 
 def augmentation_policy(name, hflip=False):
@@ -27,4 +32,10 @@ def augmentation_policy(name, hflip=False):
         steps += [RandomAffine(degrees=15, scale=(0.9, 1.1), shear=10),
                   ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1),
                   RandomErasing(p=0.5, scale=(0.02, 0.2))]
+    if name == "corruptions":
+        steps.append(RandomChoice([
+            GaussianNoise(sigma=0.2), GaussianBlur(7, sigma=(0.1, 1.5)),
+            RandomErasing(p=1, scale=(0.02, 0.25), value=0.5),
+            RandomErasing(p=1, scale=(0.02, 0.25), value=0), RandomIllumination(strength=0.8),
+            ColorJitter(brightness=0.4, contrast=0.6), Compose([])]))
     return Compose(steps)

@@ -15,6 +15,11 @@ def test_policies_are_the_documented_steps():
     assert [type(t) for t in strong.transforms] == [T.RandomCrop, T.RandomHorizontalFlip,
                                                     T.RandomAffine, T.ColorJitter,
                                                     T.RandomErasing]
+    corruptions = T.augmentation_policy("corruptions")
+    assert [type(t) for t in corruptions.transforms] == [T.RandomCrop, T.RandomChoice]
+    assert [type(t) for t in corruptions.transforms[1].transforms] == [
+        T.GaussianNoise, T.GaussianBlur, T.RandomErasing, T.RandomErasing,
+        T.RandomIllumination, T.ColorJitter, T.Compose]
     with pytest.raises(ValueError, match="augmentation_policy: unknown policy 'medium'; choose "
                                          "from none, basic, strong"):
         T.augmentation_policy("medium")
