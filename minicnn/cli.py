@@ -133,9 +133,10 @@ def build_parser():
                        help="augmentation policy: none, basic (random shifts by up to 2 pixels, "
                             "and mirror images for cifar10 and shapes), strong (basic + affine "
                             "maps, colour jitter, erasing), corruptions (basic + one of noise, "
-                            "blur, erasing, lighting per batch) (default: basic); segmentation "
-                            "sets take basic and strong alike: flips, quarter turns, a mild "
-                            "affine map and an elastic deformation of image and mask together")
+                            "blur, erasing, lighting per batch) (default: basic); on "
+                            "segmentation sets image and mask move together: basic flips and "
+                            "turns by quarters, strong adds a mild affine map and an elastic "
+                            "deformation")
     train.add_argument("--no-augment", dest="augment", action="store_const", const="none",
                        help="the same as --augment none")
     train.add_argument("--mixup", type=float, metavar="ALPHA",
@@ -737,14 +738,14 @@ def make_task(config):
 
 def segmentation_split(data, config, train):
     """The training split with weight maps (--weight-map), augmented with its masks and
-    weight maps (--augment other than none: segmentation_augmentation); the test split as
+    weight maps (--augment basic or strong: segmentation_augmentation); the test split as
     it is."""
     if train and config.get("weight_map"):
         from .segmentation import weighted_training_set
         data = weighted_training_set(data)
     if train and augmentation_name(config) != "none":
         from .segmentation import segmentation_augmentation
-        data = segmentation_augmentation(data)
+        data = segmentation_augmentation(data, augmentation_name(config))
     return data
 
 

@@ -7,7 +7,8 @@ import os
 import numpy
 import pytest
 
-from minicnn.cli import main
+from minicnn.cli import DEFAULTS, load_split, main
+from minicnn.segmentation import JointlyAugmented
 
 pytest.importorskip("scipy")
 
@@ -81,6 +82,16 @@ def test_cells_with_the_weight_map_count_instances(tmp_path, capsys):
     main(["evaluate", str(tmp_path / "cells")])
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("instances (connected components, IoU >= 0.5): precision ")
+
+
+@pytest.mark.parametrize("policy, transforms", [
+    ("basic", ["RandomHorizontalFlip", "RandomQuarterTurn"]),
+    ("strong", ["RandomHorizontalFlip", "RandomQuarterTurn", "RandomAffine", "ElasticTransform"])])
+def test_augment_basic_turns_and_mirrors_and_strong_also_deforms(policy, transforms):
+    config = {**DEFAULTS, "dataset": "shapes-segment", "augment": policy, "limit": 4}
+    training = load_split(config, train=True).dataset
+    assert [type(t).__name__ for t in training.transform.transforms] == transforms
+    assert not isinstance(load_split(config, train=False).dataset, JointlyAugmented)
 
 
 def test_segmentation_errors_name_the_problem(tmp_path, capsys):

@@ -4,9 +4,9 @@ A mask labels the pixels of its image, so every geometric change of the image mu
 to the mask too, and to the weight map when the batch brings one. The transforms are
 minicnn.data.transforms' joint ones, which move a target's masks with the pixels by nearest
 neighbour, never blending two labels. `segmentation_augmentation` is the one place that
-picks what the command line trains with: the eight symmetries of the square, a mild affine
-map and an elastic deformation, which the U-Net paper names as the key to learning from few
-annotated images.
+picks what the command line trains with: the eight symmetries of the square (policy
+'basic'), and with policy 'strong' also a mild affine map and an elastic deformation, which
+the U-Net paper names as the key to learning from few annotated images.
 """
 import math
 
@@ -19,10 +19,11 @@ from ..data.transforms import (Compose, ElasticTransform, RandomAffine, RandomHo
                                RandomQuarterTurn)
 
 
-def segmentation_transform(image_size):
+def segmentation_transform(image_size, policy="strong"):
     """The joint transform for images of side about `image_size` pixels: a mirror image with
-    probability 1/2 and a quarter turn (nuclei and shapes have no up or down), a turn of up to
-    15 degrees and a scaling by 0.9-1.1 (RandomAffine), and an elastic deformation.
+    probability 1/2 and a quarter turn (nuclei and shapes have no up or down); with policy
+    'strong', then a turn of up to 15 degrees and a scaling by 0.9-1.1 (RandomAffine), and an
+    elastic deformation.
 
     The paper deforms its 512-pixel images by displacements of 10 pixels standard deviation,
     drawn on a coarse 3 x 3 grid and interpolated between; here the displacement is 2% of
@@ -31,12 +32,17 @@ def segmentation_transform(image_size):
     1 / (sqrt(12 pi) sigma) (variance 1/3, divided by 4 pi sigma^2 by a 2-D Gaussian); near
     the edges, where the noise is mirrored, a little more (2.4% of the side over the image).
     """
+    if policy not in ("basic", "strong"):
+        raise ValueError(f"segmentation_transform: policy must be 'basic' or 'strong', got "
+                         f"{policy!r}")
+    symmetries = [RandomHorizontalFlip(), RandomQuarterTurn()]
+    if policy == "basic":
+        return Compose(symmetries)
     sigma = image_size / 8
     displacement = 0.02 * image_size
-    return Compose([RandomHorizontalFlip(), RandomQuarterTurn(),
-                    RandomAffine(degrees=15, scale=(0.9, 1.1)),
-                    ElasticTransform(alpha=2 * displacement * math.sqrt(12 * math.pi) * sigma,
-                                     sigma=sigma)])
+    return Compose(symmetries + [
+        RandomAffine(degrees=15, scale=(0.9, 1.1)),
+        ElasticTransform(alpha=2 * displacement * math.sqrt(12 * math.pi) * sigma, sigma=sigma)])
 
 
 def move_together(transform, images, masks, weights=None):
@@ -95,7 +101,8 @@ class JointlyAugmented(Dataset):
         return tuple(Tensor(array) for array in move_together(self.transform, *arrays))
 
 
-def segmentation_augmentation(dataset):
-    """The training set of a segmentation run as the command line augments it."""
+def segmentation_augmentation(dataset, policy="strong"):
+    """The training set of a segmentation run as the command line augments it under
+    `--augment policy` (segmentation_transform)."""
     image = dataset[0][0]
-    return JointlyAugmented(dataset, segmentation_transform(min(image.shape[-2:])))
+    return JointlyAugmented(dataset, segmentation_transform(min(image.shape[-2:]), policy))

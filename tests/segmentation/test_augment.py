@@ -104,6 +104,11 @@ def test_the_command_lines_augmentation_is_the_training_transform():
     assert [type(t).__name__ for t in data.transform.transforms] == [
         "RandomHorizontalFlip", "RandomQuarterTurn", "RandomAffine", "ElasticTransform"]
     assert data.transform.transforms[-1].sigma == 16 / 8
+    assert [type(t).__name__ for t in segmentation_augmentation(inner, "basic").transform.transforms
+            ] == ["RandomHorizontalFlip", "RandomQuarterTurn"]
+    with pytest.raises(ValueError, match="segmentation_transform: policy must be 'basic' or "
+                                         "'strong', got 'corruptions'"):
+        segmentation_augmentation(inner, "corruptions")
 
 
 def test_the_wrapped_datasets_attributes_show_through():
