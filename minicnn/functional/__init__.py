@@ -5,12 +5,12 @@ in its docstring) plus a lowercase wrapper with PyTorch's name and arguments. Im
 this package also installs the Tensor operators and methods (tensor_methods.py).
 """
 from . import (activation, arithmetic, broadcast, conversion, conv, dropout, elementwise,
-               embedding, loss, matrix, norm, padding, pool, reduce, resample, shape)
+               embedding, loss, matrix, norm, padding, pool, reduce, resample, roi, shape)
 
 # Taken before the star imports below, which rebind names such as `dropout` from the
 # module to the function of the same name.
 _families = (activation, arithmetic, broadcast, conversion, conv, dropout, elementwise,
-             embedding, loss, matrix, norm, padding, pool, reduce, resample, shape)
+             embedding, loss, matrix, norm, padding, pool, reduce, resample, roi, shape)
 
 from .activation import *
 from .arithmetic import *
@@ -27,6 +27,7 @@ from .padding import *
 from .pool import *
 from .reduce import *
 from .resample import *
+from .roi import *
 from .shape import *
 from . import tensor_methods
 
