@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import minicnn
 from minicnn.detection.boxes import box_iou
-from minicnn.detection.nms import batched_nms, nms
+from minicnn.detection.nms import _greedy, batched_nms, nms
 
 
 def brute_force_nms(boxes, scores, threshold):
@@ -46,6 +46,12 @@ def test_ties_keep_input_order():
 def test_nms_equals_the_greedy_definition(detection, threshold):
     boxes, scores, _ = detection
     assert nms(boxes, scores, threshold).tolist() == brute_force_nms(boxes, scores, threshold)
+
+
+@given(detections(), st.sampled_from([0.0, 0.5]), st.integers(1, 5))
+def test_blocks_of_any_size_give_the_same_answer(detection, threshold, block):
+    boxes, scores, _ = detection
+    assert _greedy(boxes, scores, threshold, block).tolist() == brute_force_nms(boxes, scores, threshold)
 
 
 @given(detections(), st.sampled_from([0.3, 0.5]))

@@ -7,10 +7,11 @@ from .cifar import CIFAR10, read_cifar_binary
 from .digits import Digits
 from .idx import MNIST, FashionMNIST, read_idx
 from .mnist5k import MNIST5k
+from .scenes import ScenesDataset, make_scene
 from .shapes import SHAPES, ShapesDataset, make_shapes
 
-__all__ = ["CIFAR10", "Digits", "FashionMNIST", "MNIST", "MNIST5k", "SHAPES", "ShapesDataset",
-           "get_dataset", "make_shapes", "read_cifar_binary", "read_idx", "DATASETS"]
+__all__ = ["CIFAR10", "Digits", "FashionMNIST", "MNIST", "MNIST5k", "SHAPES", "ScenesDataset", "ShapesDataset",
+           "get_dataset", "make_scene", "make_shapes", "read_cifar_binary", "read_idx", "DATASETS"]
 
 
 def _shapes(train, transform, root):
