@@ -1,6 +1,6 @@
 """Time minicnn's conv2d (and max_pool2d) against PyTorch's CPU kernels, float32.
 
-    python benchmarks/bench_conv.py [--repeats 15] [--threads 1 2] [--algorithm auto]
+    python benchmarks/bench_conv.py [--repeats 15] [--threads 1 2] [--algorithm default]
 
 For each shape (N, Cin, H, W, Cout, k, stride, pad) it prints the median time of the
 forward pass and of forward + backward (gradients for input, weight and bias), for
@@ -18,6 +18,7 @@ import torch
 
 import minicnn
 import minicnn.functional as F
+from minicnn.cpu_kernels.dispatch import ALGORITHMS
 from minicnn.cpu_kernels.threads import set_num_threads
 
 SHAPES = {
@@ -31,7 +32,7 @@ SHAPES = {
 
 def median_times(first, second, repeats):
     """Median seconds of two steps timed alternately, so both see the same machine load."""
-    first(), second()   # warm-up: compilation, caches, the 'auto' algorithm choice
+    first(), second()   # warm-up: compilation, caches, the choices of --algorithm auto
     times = ([], [])
     for _ in range(repeats):
         for step, record in zip((first, second), times):
@@ -85,7 +86,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--algorithm", default="auto", choices=["auto", "im2col", "numba", "winograd"])
+    parser.add_argument("--algorithm", default="default", choices=ALGORITHMS)
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES) + ["pool"])
     args = parser.parse_args()
     F.set_conv_algorithm(args.algorithm)

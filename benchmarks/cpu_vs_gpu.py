@@ -1,15 +1,21 @@
 """Where does the GPU start to win? minicnn on the CPU, minicnn on the GPU, PyTorch on the GPU.
 
     python benchmarks/cpu_vs_gpu.py [--repeats 10] [--out benchmarks/cpu_vs_gpu.png] [--quick]
+                                    [--json results.json]
 
 In one process it times, with medians of repeated runs (GPU timings synchronise first):
   * conv2d forward + backward on the shapes A-E of bench_conv.py, and max_pool2d 2x2;
   * a full training step (forward, cross-entropy, backward, SGD update) of LeNet-5 on
     1x28x28 and of ResNet-20 on 3x32x32 at batch sizes 1, 8, 32, 128, 512,
-then prints a table with ratios and saves a plot of images/second against batch size.
-Columns whose framework or device is missing (no GPU, no CuPy, no torch) say so.
+then prints a table with ratios, the crossover batch size (from which on minicnn's GPU step
+beats its CPU step) and issue 13's targets, and saves a plot of images/second against batch
+size. Columns whose framework or device is missing (no GPU, no CuPy, no torch) say so; the
+CPU column alone runs anywhere. --json also writes every timing with the device and date.
 """
 import argparse
+import datetime
+import json
+import os
 import statistics
 import time
 
@@ -21,6 +27,10 @@ from bench_conv import SHAPES
 from minicnn.models import LeNet5, resnet20
 
 BATCH_SIZES = (1, 8, 32, 128, 512)
+# Issue 13's targets on an H100: conv forward + backward at least half cuDNN's speed on these
+# shapes, and the ResNet-20 step at this batch size at least this many times the CPU's speed.
+CONV_TARGET_SHAPES, CONV_TARGET = ("C", "E"), 0.5
+RESNET_TARGET_BATCH, RESNET_TARGET = 128, 20.0
 
 
 def _torch():
@@ -160,10 +170,14 @@ def main():
                         help="repeats for minicnn on the CPU, whose large batches take seconds")
     parser.add_argument("--out", default="benchmarks/cpu_vs_gpu.png")
     parser.add_argument("--quick", action="store_true", help="batch sizes 1, 8, 32 only")
+    parser.add_argument("--json", help="also write every timing, the device and the date here")
     args = parser.parse_args()
     backends, missing = available_backends()
     names = [b.name for b in backends]
     print("columns:", ", ".join(names), "| missing:", ", ".join(missing) or "none")
+    print("device:", device_description())
+    record = {"date": datetime.date.today().isoformat(), "device": device_description(),
+              "columns": names, "seconds": {}}
     repeats = {b.name: args.cpu_repeats if b.device == "cpu" else args.repeats for b in backends}
 
     print("\nconv2d forward+backward, float32, median ms")
@@ -175,10 +189,12 @@ def main():
                   rng.standard_normal(cout).astype(numpy.float32))
         times = {b.name: median_seconds(b.conv_step(arrays, stride, pad), repeats[b.name], b.synchronize)
                  for b in backends}
+        record["seconds"][f"conv {label}"] = times
         print(f"{label:6}" + "".join(f"{1e3 * times[n]:14.3f}" for n in names) + "   " + _ratios(times))
     pool_input = rng.standard_normal((64, 64, 32, 32)).astype(numpy.float32)
     times = {b.name: median_seconds(b.pool_step(pool_input), repeats[b.name], b.synchronize)
              for b in backends}
+    record["seconds"]["max_pool2d"] = times
     print(f"{'pool':6}" + "".join(f"{1e3 * times[n]:14.3f}" for n in names) + "   " + _ratios(times))
 
     batch_sizes = BATCH_SIZES[:3] if args.quick else BATCH_SIZES
@@ -189,10 +205,65 @@ def main():
         for batch in batch_sizes:
             times = {b.name: median_seconds(b.train_step(model_name, batch), repeats[b.name], b.synchronize)
                      for b in backends}
+            record["seconds"][f"{model_name} step, batch {batch}"] = times
             for name, seconds in times.items():
                 throughput.setdefault((model_name, name), []).append(batch / seconds)
             print(f"{batch:<6}" + "".join(f"{batch / times[n]:14.1f}" for n in names) + "   " + _ratios(times))
-    _plot(throughput, batch_sizes, args.out)
+    crossovers = {}
+    if "minicnn GPU" in names:
+        print()
+        for model_name in ("lenet5", "resnet20"):
+            crossovers[model_name] = crossover(batch_sizes, throughput[(model_name, "minicnn CPU")],
+                                               throughput[(model_name, "minicnn GPU")])
+            print(f"{model_name}: minicnn's GPU step is faster than its CPU step from batch size "
+                  f"{crossovers[model_name]} on" if crossovers[model_name] else
+                  f"{model_name}: minicnn's GPU step is not faster than its CPU step up to batch "
+                  f"size {batch_sizes[-1]}")
+    record["crossover_batch_size"] = crossovers
+    record["targets"] = check_targets(record["seconds"])
+    _plot(throughput, batch_sizes, crossovers, args.out)
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(record, file, indent=1)
+        print(f"timings written to {args.json}")
+
+
+def device_description():
+    if not minicnn.cuda.is_available():
+        return f"no GPU; {os.cpu_count()} CPUs"
+    import cupy
+    name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    return f"{name}, CUDA runtime {cupy.cuda.runtime.runtimeGetVersion()}; {os.cpu_count()} CPUs"
+
+
+def crossover(batch_sizes, cpu_throughput, gpu_throughput):
+    """The smallest batch size from which on the GPU step is faster at every larger size too."""
+    for k, batch in enumerate(batch_sizes):
+        if all(gpu > cpu for gpu, cpu in zip(gpu_throughput[k:], cpu_throughput[k:])):
+            return batch
+    return None
+
+
+def check_targets(seconds):
+    """Print issue 13's targets against the measured times; returns {target: met or None}."""
+    results = {}
+    print("\ntargets (issue 13, measured on an H100):")
+    for label in CONV_TARGET_SHAPES:
+        times = seconds.get(f"conv {label}", {})
+        if "minicnn GPU" in times and "PyTorch GPU" in times:
+            speed = times["PyTorch GPU"] / times["minicnn GPU"]
+            results[f"conv {label}"] = speed >= CONV_TARGET
+            print(f"  conv {label} forward+backward: minicnn GPU at {speed:.2f}x PyTorch GPU's "
+                  f"speed (target {CONV_TARGET}x): {'met' if speed >= CONV_TARGET else 'NOT met'}")
+    times = seconds.get(f"resnet20 step, batch {RESNET_TARGET_BATCH}", {})
+    if "minicnn GPU" in times:
+        speedup = times["minicnn CPU"] / times["minicnn GPU"]
+        results["resnet20 speed-up"] = speedup >= RESNET_TARGET
+        print(f"  resnet20 step at batch {RESNET_TARGET_BATCH}: GPU {speedup:.1f}x minicnn's CPU "
+              f"(target {RESNET_TARGET}x): {'met' if speedup >= RESNET_TARGET else 'NOT met'}")
+    if not results:
+        print("  none measurable here (needs minicnn GPU, PyTorch GPU and batch size 128)")
+    return results
 
 
 def _ratios(times):
@@ -206,7 +277,7 @@ def _ratios(times):
     return "; ".join(parts)
 
 
-def _plot(throughput, batch_sizes, path):
+def _plot(throughput, batch_sizes, crossovers, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -215,8 +286,12 @@ def _plot(throughput, batch_sizes, path):
         for (model, name), values in throughput.items():
             if model == model_name:
                 axis.plot(batch_sizes, values, marker="o", label=name)
+        if crossovers.get(model_name):
+            axis.axvline(crossovers[model_name], color="grey", linestyle=":",
+                         label=f"minicnn GPU faster than CPU from batch {crossovers[model_name]}")
         axis.set(xscale="log", yscale="log", xlabel="batch size", ylabel="images / second",
                  title=f"{model_name} training step")
+        axis.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
         axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=120)

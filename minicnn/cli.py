@@ -6,10 +6,12 @@
     minicnn predict runs/lenet5-mnist5k digit.png
 
 A run directory holds config.json (what was trained on what, with which seed), model.npz,
-checkpoint.npz, metrics.json and curves.png; evaluate and predict rebuild everything from it.
+checkpoint.npz, metrics.json and curves.png (and with --conv-algorithm auto the kernels it
+chose, conv_choices.json); evaluate and predict rebuild everything from it.
 train never replaces a run by accident: see TRAIN_RULES (printed by minicnn train --help).
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -19,8 +21,11 @@ import sys
 import numpy
 
 from . import manual_seed, no_grad, optim, tensor
+from .cpu_kernels.dispatch import ALGORITHMS
 from .data import DataLoader, Subset, get_dataset, transforms
 from .data.datasets import DATASETS
+from .functional import (conv_algorithm_choices, get_conv_algorithm, set_conv_algorithm,
+                         set_conv_algorithm_choices)
 from .models import MODELS, get_model
 from .serialization import load, write_atomically
 from .training import Trainer, TrainingDiverged, confusion_matrix, format_confusion_matrix
@@ -35,7 +40,7 @@ OPTIMIZERS = {
 }
 DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
-            "patience": None, "augment": True}
+            "patience": None, "augment": True, "conv_algorithm": "default"}
 # What --resume may change. The other options define what is trained on what, so the
 # checkpoint would no longer match them; --epochs and --lr re-plan the cosine schedule.
 CHANGEABLE_ON_RESUME = ("epochs", "lr", "patience", "device", "root")
@@ -75,6 +80,11 @@ def build_parser():
                        help="random shifts by up to 2 pixels, and flips for colour images "
                             "(default: on)")
     train.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
+    train.add_argument("--conv-algorithm", choices=ALGORITHMS,
+                       help="CPU convolution kernels: 'default' chooses them by a fixed rule, so "
+                            "the same seed gives the same weights; 'auto' times them on the first "
+                            "call of each layer (the choice is saved in the run directory for "
+                            "--resume); or one of them for every layer (default: default)")
     train.add_argument("--out", default="runs", help="parent of the run directory (default: runs)")
     train.add_argument("--name", help="run directory name, a folder inside --out "
                                       "(default: MODEL-DATASET)")
@@ -220,6 +230,25 @@ def write_config(run_dir, config):
     write_atomically(os.path.join(run_dir, "config.json"), lambda file: file.write(text))
 
 
+@contextlib.contextmanager
+def conv_algorithm_of_run(name, run_dir, resume):
+    """Train with convolution algorithm `name`. With 'auto', the kernels it chose are saved in
+    run_dir/conv_choices.json when training ends (or is interrupted), and a resumed run uses
+    them again instead of timing anew, so it computes what the uninterrupted run did."""
+    previous, path = get_conv_algorithm(), os.path.join(run_dir, "conv_choices.json")
+    set_conv_algorithm(name)
+    if name == "auto" and resume and os.path.exists(path):
+        with open(path) as f:
+            set_conv_algorithm_choices(json.load(f))
+    try:
+        yield
+    finally:
+        if name == "auto":
+            text = json.dumps(conv_algorithm_choices(), indent=1).encode("utf-8")
+            write_atomically(path, lambda file: file.write(text))
+        set_conv_algorithm(previous)
+
+
 # --- commands -------------------------------------------------------------------------------
 def train_command(args):
     check_options(args)
@@ -257,7 +286,8 @@ def train_command(args):
         shutil.rmtree(run_dir)
     os.makedirs(run_dir, exist_ok=True)
     write_config(run_dir, config)
-    trainer.fit(config["epochs"])
+    with conv_algorithm_of_run(config["conv_algorithm"], run_dir, args.resume):
+        trainer.fit(config["epochs"])
     with open(os.path.join(run_dir, "metrics.json")) as f:
         final = json.load(f)["final"]
     print(f"test accuracy {100 * final['val_accuracy']:.2f}%  ->  {run_dir}")

@@ -3,13 +3,18 @@ import json
 import math
 import os
 import shutil
+import subprocess
+import sys
 import time
 
 import numpy
 import pytest
 
+import minicnn.functional as F
 from minicnn.cli import main
 from minicnn.serialization import load
+from minicnn.cpu_kernels import dispatch
+from minicnn.training import Trainer
 
 pytest.importorskip("mlxtend")
 
@@ -70,6 +75,62 @@ def test_resume_continues_the_run(tmp_path, capsys):
     with open(tmp_path / "r" / "config.json") as f:
         config = json.load(f)
     assert config["lr"] == 0.01 and config["epochs"] == 2      # saved settings, new epochs
+
+
+def test_the_same_seed_gives_the_same_weights_even_beside_a_busy_neighbour(tmp_path):
+    """Two runs in fresh processes, the second while another process keeps a CPU busy, write
+    byte-identical weights: the default convolution kernels are chosen by a fixed rule, never
+    by timing (resnet_tiny's 3x3 layers are where timing would choose differently)."""
+    command = [sys.executable, "-m", "minicnn", "train", "--model", "resnet_tiny", "--limit", "64",
+               "--epochs", "1", "--batch-size", "32", "--out", str(tmp_path), "--quiet"]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")])}
+    subprocess.run(command + ["--name", "alone"], check=True, env=environment, capture_output=True)
+    neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        subprocess.run(command + ["--name", "crowded"], check=True, env=environment, capture_output=True)
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+    weights = [(tmp_path / name / "model.npz").read_bytes() for name in ("alone", "crowded")]
+    assert weights[0] == weights[1]
+
+
+def interrupt_in_epoch_2(trainer, epoch, train_epoch=Trainer.train_epoch):
+    """Trainer.train_epoch, but Ctrl-C at the start of epoch 2."""
+    if epoch == 2:
+        raise KeyboardInterrupt
+    return train_epoch(trainer, epoch)
+
+
+def test_auto_saves_its_choices_and_a_resume_reuses_them(tmp_path, monkeypatch):
+    """--conv-algorithm auto is recorded in config.json, the kernels it chose go to
+    conv_choices.json, and a resumed run takes them from there instead of timing again, so
+    it ends with the weights of the uninterrupted run."""
+    # Timings that make 'auto' choose im2col everywhere, which the default rule never does.
+    preference = {dispatch.im2col: 1, dispatch.conv_numba: 2, dispatch.winograd: 3}
+    monkeypatch.setattr(dispatch, "_seconds", lambda function, *a, **k: preference[sys.modules[function.__module__]])
+    options = ["--model", "resnet_tiny", "--limit", "64", "--conv-algorithm", "auto", "--out", str(tmp_path), "--quiet"]
+    monkeypatch.setattr(dispatch, "_fastest", {})
+    main(["train", "--epochs", "2", "--name", "whole"] + options)
+    monkeypatch.setattr(dispatch, "_fastest", {})
+    with monkeypatch.context() as interrupted:
+        interrupted.setattr(Trainer, "train_epoch", interrupt_in_epoch_2)
+        with pytest.raises(SystemExit):
+            main(["train", "--epochs", "2", "--name", "resumed"] + options)
+    with open(tmp_path / "resumed" / "config.json") as f:
+        assert json.load(f)["conv_algorithm"] == "auto"
+    with open(tmp_path / "resumed" / "conv_choices.json") as f:
+        choices = json.load(f)
+    assert choices and {record["kernel"] for record in choices} == {"im2col"}
+    assert F.get_conv_algorithm() == "default"          # the run's algorithm ends with it
+
+    def timed_again(*arguments, **options):
+        raise AssertionError("the resumed run timed the kernels instead of reusing its choices")
+    monkeypatch.setattr(dispatch, "_seconds", timed_again)
+    monkeypatch.setattr(dispatch, "_fastest", {})
+    main(["train", "--epochs", "2", "--resume", "--name", "resumed"] + options)
+    weights = [(tmp_path / name / "model.npz").read_bytes() for name in ("whole", "resumed")]
+    assert weights[0] == weights[1]
 
 
 def test_unknown_names_exit_2_listing_choices(capsys):

@@ -5,10 +5,8 @@ as its working directory so that nothing it writes lands in the repository. MINI
 is set for the kernel: a notebook that trains shrinks its epochs, data and seeds under it
 (its committed outputs come from the full run, without the variable).
 """
-import json
 import os
 import pathlib
-import sys
 
 import pytest
 
@@ -22,7 +20,8 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat", reason="running notebooks needs nbformat")
     nbclient = pytest.importorskip("nbclient", reason="running notebooks needs nbclient")
     pytest.importorskip("ipykernel", reason="running notebooks needs ipykernel")
-    kernel_manager = _kernel_of_this_interpreter(tmp_path / "kernels")
+    from scripts.execute_notebooks import kernel_of_this_interpreter
+    kernel_manager = kernel_of_this_interpreter(tmp_path / "kernels")
     monkeypatch.setenv("MINICNN_QUICK", "1")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
@@ -33,18 +32,3 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     client.execute()
     assert not any(output.get("output_type") == "error"
                    for cell in notebook.cells for output in cell.get("outputs", []))
-
-
-def _kernel_of_this_interpreter(folder):
-    """A kernel manager that starts `sys.executable`, the Python that has minicnn installed,
-    whatever other kernel named python3 this machine may have."""
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    spec = folder / "this-python"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (tests)", "language": "python"}))
-    specs = KernelSpecManager(kernel_dirs=[str(folder)], ensure_native_kernel=False)
-    return KernelManager(kernel_name="this-python", kernel_spec_manager=specs)

@@ -5,4 +5,4 @@ from .factories import (arange, eye, full, full_like, ones, ones_like, rand, ran
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor, as_tensor, increment_version

@@ -73,6 +73,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, inputs, allow_unused
                 continue
             gys = [gy if gy is not None else _zeros(shape, dtype, function) for gy, (shape, dtype)
                    in zip(gys, function._output_meta)]
+            function.check_saved_versions()
             gxs = function.backward(*gys)
             gxs = gxs if isinstance(gxs, tuple) else (gxs,)
             if len(gxs) != len(function.inputs):

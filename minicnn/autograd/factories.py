@@ -12,8 +12,18 @@ from .tensor import Tensor, as_array
 
 
 def tensor(data, requires_grad=False, dtype=None, device=None):
-    """A new leaf tensor holding a copy of `data` (a number, nested list, array or Tensor)."""
-    array = as_array(data, dtype=as_dtype(dtype))
+    """A new leaf tensor holding a copy of `data` (a number, nested list, array or Tensor),
+    as torch.tensor. (`Tensor(array)` instead wraps an existing array without a copy.)"""
+    try:
+        array = as_array(data, dtype=as_dtype(dtype))
+    except ValueError as error:     # a ragged nested list, or text asked to become a number
+        raise ValueError(f"tensor: cannot make an array of 'data' ({_describe(data)}): "
+                         f"{error}") from None
+    if array.dtype.kind not in "biufc":
+        advice = ("; minicnn.stack(tensors) joins tensors" if isinstance(data, (list, tuple))
+                  and any(isinstance(item, Tensor) for item in data) else "")
+        raise TypeError(f"tensor: 'data' must hold numbers or bools, got {_describe(data)}, "
+                        f"which NumPy stores with dtype {array.dtype}{advice}")
     array = array.copy() if array is _source_array(data) else array
     return _place(array, requires_grad, device)
 
@@ -116,6 +126,12 @@ def _dtype_of(value):
     if isinstance(value, int):
         return numpy.int64
     return get_default_dtype()
+
+
+def _describe(data):
+    """What the caller passed, for an error message: its type and the start of its repr."""
+    text = repr(data)
+    return f"{type(data).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _source_array(data):

@@ -5,6 +5,21 @@ its gradient in `.grad` after `backward()`, and in `.creator` the Function that 
 (None for tensors the user made: the leaves). Operators and methods such as `x + y`,
 `x.sum()` and `x.relu()` are attached by `minicnn.functional`, where each op is defined
 once with its backward.
+
+`Tensor(array)` wraps an existing NumPy or CuPy array without copying it (as
+torch.from_numpy does); `minicnn.tensor(data)` is the constructor for lists and numbers,
+and copies, as torch.tensor does.
+
+Version counter (PyTorch's idea): a tensor counts the in-place writes made to its memory,
+`x._version`. A Function records the versions of the tensors its backward will read, and
+backward raises if one has changed since, instead of silently computing the gradient at
+the new values (see function.py). Tensors that view the same memory (a reshape, a slice,
+`detach()`) share one counter, so a write through any of them is seen by all. The library
+bumps the counter wherever it writes in place: `optimizer.step()`, an assignment
+`x.data = array` (`x.data += 1` included), and `increment_version(x)`. A write into the
+raw array, `x.data[...] = v`, goes straight to NumPy and is not seen, as a write through
+PyTorch's `x.data` bypasses its counter; code that writes that way into a tensor that a
+graph may still need calls `increment_version(x)` after it.
 """
 import numbers
 
@@ -14,11 +29,18 @@ from ..backend import array_module, device_of, get_default_dtype, is_floating, t
 
 
 class Tensor:
+    """An n-dimensional array that records how it was computed; see the module docstring.
+
+    `Tensor(array)` takes a NumPy or CuPy array as it is, sharing its memory;
+    `minicnn.tensor(data)` copies numbers, nested lists and arrays into a new one.
+    """
     # Makes `ndarray + Tensor` call Tensor.__radd__ instead of NumPy's elementwise loop.
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, name=None):
-        self.data = data
+        self._data = (data if isinstance(data, numpy.ndarray)      # the usual case, quickly
+                      else _checked_array(data, "Tensor", "'data'"))
+        self._version_counter = VersionCounter()
         self.grad = None
         self.creator = None
         self.name = name
@@ -27,6 +49,26 @@ class Tensor:
         self._requires_grad = False
         self.requires_grad = requires_grad
 
+    # --- the array and its version --------------------------------------------------------
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        """Replace the array: counts as an in-place write, like optimizer.step()."""
+        array = _checked_array(array, "Tensor.data", "the new value")
+        if memory_owner(array) is not memory_owner(self._data):
+            # Other memory from now on: the tensors viewing the old array keep their counter.
+            self._version_counter = VersionCounter(self._version_counter.value)
+        self._data = array
+        self._version_counter.value += 1
+
+    @property
+    def _version(self):
+        """How many in-place writes this tensor's memory has had (torch.Tensor._version)."""
+        return self._version_counter.value
+
     # --- autograd state -------------------------------------------------------------
     @property
     def requires_grad(self):
@@ -34,10 +76,10 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        if flag and not is_floating(self.data.dtype):
+        if flag and not is_floating(self._data.dtype):
             raise RuntimeError(
                 f"requires_grad: only floating-point tensors can require gradients, "
-                f"got dtype {self.data.dtype}")
+                f"got dtype {self._data.dtype}")
         if not flag and self.creator is not None:
             raise RuntimeError("requires_grad: cannot turn off gradients of a non-leaf tensor; "
                                "use .detach() instead")
@@ -56,8 +98,11 @@ class Tensor:
         return self.creator is None
 
     def detach(self):
-        """The same data, cut from the graph (shares memory, like torch.Tensor.detach)."""
-        return Tensor(self.data)
+        """The same data, cut from the graph (shares memory and so the version counter,
+        like torch.Tensor.detach)."""
+        detached = Tensor(self._data)
+        detached._version_counter = self._version_counter
+        return detached
 
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor after backward (leaves always keep it)."""
@@ -82,19 +127,19 @@ class Tensor:
     # --- array facts ----------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return tuple(self._data.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
-        return device_of(self.data)
+        return device_of(self._data)
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
@@ -150,6 +195,46 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
+
+
+class VersionCounter:
+    """The number of in-place writes to one piece of memory, shared by the tensors viewing it."""
+    __slots__ = ("value",)
+
+    def __init__(self, value=0):
+        self.value = value
+
+
+def increment_version(tensor):
+    """Record an in-place write to `tensor` made through its raw array (`tensor.data[...] = v`),
+    so that a backward that saved it raises instead of using the new values
+    (torch.autograd.graph.increment_version). Accepts a Tensor or an iterable of them."""
+    for one in [tensor] if isinstance(tensor, Tensor) else tensor:
+        one._version_counter.value += 1
+
+
+def memory_owner(array):
+    """The array that owns the memory `array` looks at: itself, or the base its view chain
+    starts from (NumPy and CuPy keep it in `.base`; a base that is not an array, such as the
+    buffer of numpy.frombuffer, ends the chain)."""
+    base = getattr(array, "base", None)
+    while base is not None and hasattr(base, "base"):
+        array, base = base, base.base
+    return array
+
+
+def _checked_array(data, where, argument):
+    """`data` if it is a NumPy or CuPy array (or a NumPy scalar), else a TypeError saying what
+    to do instead."""
+    if hasattr(data, "dtype") and hasattr(data, "shape") and not isinstance(data, Tensor):
+        return data
+    if isinstance(data, Tensor):
+        advice = "x.detach() shares its data without the graph, minicnn.tensor(x) copies it"
+    else:
+        advice = ("minicnn.tensor(data) builds a tensor from numbers and (nested) lists, as "
+                  "torch.tensor does")
+    raise TypeError(f"{where}: {argument} must be a NumPy or CuPy array, got "
+                    f"{type(data).__name__}; {advice}")
 
 
 class _HookHandle:

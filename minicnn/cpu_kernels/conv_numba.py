@@ -14,29 +14,30 @@ math of one window (see conv_geometry.py), with L = out_h * out_w:
     cols[b, (c * kernel_h + i) * kernel_w + j, oh * out_w + ow]
         = x[first + b, c, oh * stride_h - top + i * dilation_h, ow * stride_w - left + j * dilation_w]
 
-with zeros where the row or column falls in the padding.
+with zeros where the row or column falls in the padding. The tests compare the three
+products with reference/conv.py, their definition.
 
 At stride_w = 2 the window's row is read every other element, and LLVM does not vectorize
 a strided copy: it copies one float at a time. So each input plane is first split into its
 even and odd columns, phases[q, h, m] = x[h, 2 m + q] (a loop that LLVM does vectorize).
 Column w = 2 ow + j * dilation_w - left then lies in phase w % 2 at m = w // 2, and m grows
-by one with ow: every copy reads a contiguous run of a phase. On shape D of
-benchmarks/bench_conv.py im2col took 0.14-0.17 ms instead of 0.25, and col2im, which adds
-into the phases and merges them back into the plane, 0.16 ms instead of 0.33. At larger
-strides the split would not pay: a 3x3 window at stride 3 reads each input float once
-anyway, and a split of general stride is itself a loop of one float at a time (im2col at
-stride 3 took 0.69 ms with it, 0.15 ms without). Those read the plane with their stride.
+by one with ow: every copy reads a contiguous run of a phase (col2im adds into the phases
+and merges them back into the plane). At larger strides the split does not pay: a 3x3
+window at stride 3 reads each input float once anyway, and a split of general stride is
+itself a loop of one float at a time. Those read the plane with their stride.
+(benchmarks/README.md has the measurements behind the choices made here.)
 """
 import numpy
-from numba import njit, uint64
+from numba import uint64
 
 from .bias import add_bias
+from .jit import kernel
 from .row_products import add_row_products
 from .scratch import scratch
 from .threads import parallel_for
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _valid_outputs(offset, stride, size, count):
     """The range [lo, hi) of output positions o < count with 0 <= o * stride + offset < size."""
     lo = 0 if offset >= 0 else min(count, (-offset + stride - 1) // stride)
@@ -46,10 +47,10 @@ def _valid_outputs(offset, stride, size, count):
 
 # The copy loops below index flat arrays with unsigned integers (uint64): Numba then knows
 # no index is negative, skips Python's wrap-around test on every element and vectorises the
-# loop. Measured 3x faster than 4-d signed indexing on the shapes of benchmarks/bench_conv.py.
-# (In Numba, int64 mixed with uint64 becomes float64, so every index term is made uint64.)
+# loop (3x faster than 4-d signed indexing). In Numba, int64 mixed with uint64 becomes
+# float64, so every index term is made uint64.
 
-@njit(nogil=True, cache=True)
+@kernel
 def _window_walk(images, cols, first, count, geometry, to_columns, phases):
     """Visit every (window row, output row) pair of samples first .. first + count - 1.
 
@@ -109,7 +110,7 @@ def _window_walk(images, cols, first, count, geometry, to_columns, phases):
                 _phase_walk(plane, phases, False)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _phase_walk(plane, phases, to_phases):
     """Visit every column w of plane (H, W) and its place m = w // 2 in phase w % 2.
 
@@ -133,33 +134,28 @@ def _phase_walk(plane, phases, to_phases):
                 plane[h, width - 1] += phases[0, h, pairs]
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def im2col_block(x, first, count, geometry, cols, phases):
     """cols (count * C * kernel_h * kernel_w, L) = the windows of samples first .. first + count - 1 of x."""
     _window_walk(x, cols, first, count, geometry, True, phases)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def col2im_block(cols, first, count, geometry, gx, phases):
     """The adjoint of im2col_block: add every column entry back into gx (N, C, H, W) where it was read."""
     _window_walk(gx, cols, first, count, geometry, False, phases)
 
 
 # Samples per block: enough columns (block * out_h * out_w) that the Python loop over blocks
-# costs little on small images, few enough that a block's columns stay in cache. With a
-# GEMM per block 4096 columns beat 1024 by up to 15% on the small shapes A and D of
-# benchmarks/bench_conv.py; since the GEMMs became per sample, 2048 to 65536 ran within noise.
+# costs little on small images, few enough that a block's columns stay in cache.
 _TARGET_COLUMNS = 4096
 # A thread is only worth handing a slice of the batch when the slice holds about this many
-# multiply-adds: below it the hand-off costs more than the second core saves. Measured on
-# LeNet-5's layers (0.1-0.25 M multiply-adds per sample, batch 64): split from 2 M on, its
-# training step took 4.6 ms on 2 threads instead of 5.4 ms with the layers unsplit.
+# multiply-adds: below it the hand-off costs more than the second core saves.
 _MIN_MULTIPLY_ADDS_PER_THREAD = 2_000_000
 _MAX_BUFFER_BYTES = 4 << 20
 # Rows of at least this many output pixels go to row_products.py's kernel for the weight
-# gradient. One thread, against NumPy's matmul: 1.5-2x slower on rows of 64-100 pixels (it sums
-# each 4 x 4 tile across vector lanes at the end of every row), even at 144-196, and 5-56% faster
-# from 256 on (27 x 32, 150 x 16 and 576 x 64 outputs; shape D's 1024-pixel rows: 0.85 -> 0.44 ms).
+# gradient; on shorter rows BLAS is faster (the kernel sums each 4 x 4 tile across vector
+# lanes at the end of every row).
 _LONG_ROWS = 256
 
 
@@ -188,9 +184,9 @@ class _BlockBuffers:
 
 
 # Each thread loops over its blocks in Python, calling Numba for the copies and NumPy's
-# matmul (which releases the GIL) for the GEMMs: NumPy's BLAS measured 15-40% faster here
-# than the one np.dot inside Numba reaches through SciPy, and the loop runs once per block
-# of samples, not per sample or pixel. A stacked matmul calls BLAS once per (sample, group)
+# matmul (which releases the GIL) for the GEMMs: NumPy's BLAS is faster than the one np.dot
+# inside Numba reaches through SciPy, and the loop runs once per block of samples, not per
+# sample or pixel. A stacked matmul calls BLAS once per (sample, group)
 # of the block, straight on the slices of x's columns and of y or gy.
 
 def forward(x, weight, geometry, bias=None):
@@ -255,8 +251,8 @@ def weight_grad(x, gy, geometry):
 
     def chunk(start, stop):
         buffers = _BlockBuffers(geometry, channels, stop - start, x.dtype)
-        # Transposed, (patch, O / G) per group: BLAS took 2-8% less time over the shapes of
-        # benchmarks/bench_conv.py and LeNet-5 to compute cols @ gy^T than gy @ cols^T.
+        # Transposed, (patch, O / G) per group: BLAS computes cols @ gy^T a little faster
+        # than gy @ cols^T.
         gw_t = numpy.zeros((groups, buffers.patch, out_channels // groups), dtype=x.dtype)
         for first, count, cols in buffers.blocks(start, stop):
             im2col_block(x, first, count, geometry.numba_args, _rows(cols), buffers.phases)

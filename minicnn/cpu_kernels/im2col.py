@@ -16,6 +16,7 @@ of a convolution layer are GEMMs over it:
 
 conv_numba.py does the same products batch-chunk by batch-chunk, which measured faster on
 most shapes; gpu_kernels/conv.py does them on the GPU with CUDA im2col/col2im kernels.
+reference/conv.py computes them from their definition; the tests compare.
 """
 from ..backend import array_module
 from .bias import add_bias

@@ -14,18 +14,19 @@ which covers both kinds of pooling (see functional/pool.py for how they are buil
 
 Each kernel is serial and compiled with nogil=True; `parallel_for` (threads.py) gives each
 thread its own contiguous range of planes [first, last), so no two threads write the same
-output element.
+output element. reference/pool.py computes the same from the definitions; the tests compare.
 """
 import numpy
-from numba import int64, njit, uint64
+from numba import int64, uint64
 
+from .jit import kernel
 from .threads import parallel_for
 
 # A thread needs about this many inner-loop steps to pay for being started.
 _WORK_PER_CHUNK = 1 << 15
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _inside(start, count, step, size):
     """The taps i in [low, high) whose position start + i * step lies in [0, size)."""
     low = 0 if start >= 0 else (step - 1 - start) // step
@@ -33,7 +34,7 @@ def _inside(start, count, step, size):
     return low, max(low, high)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _swept(start, count, step, size):
     """(taps, swept): swept[o] says whether window o lies inside [0, size) with the same
     number of taps as the first such window, taps (0 when there is none)."""
@@ -46,7 +47,7 @@ def _swept(start, count, step, size):
     return taps, swept
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _max_pool(x, row_start, row_count, row_step, col_start, col_count, col_step,
               flat_at, out, index, first, last):
     """out[p, oh, ow] = max of x[p, h, w] over the window; index = h * W + w of the max.
@@ -100,7 +101,7 @@ def _max_pool(x, row_start, row_count, row_step, col_start, col_count, col_step,
                 positions[o] = best_at
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _sweep(source, source_at, base, taps, step, best, best_at):
     """best[q] = max of source[base + q + t * step] over taps t, for every q whose taps lie
     in the plane, and best_at[q] = source_at[q + t * step] of that t (first t on ties, last
@@ -125,7 +126,7 @@ def _sweep(source, source_at, base, taps, step, best, best_at):
             best_at[q] = (value_at & mask) | (kept_at & ~mask)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _avg_pool(x, row_start, row_count, row_step, col_start, col_count, col_step, divisor,
               out, first, last):
     """out[p, oh, ow] = (sum of x[p, h, w] over the window's in-bounds taps) / divisor[oh, ow]."""
@@ -142,7 +143,7 @@ def _avg_pool(x, row_start, row_count, row_step, col_start, col_count, col_step,
                 out[p, oh, ow] = total / divisor[oh, ow]
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _avg_pool_backward(gy, row_start, row_count, row_step, col_start, col_count, col_step,
                        divisor, gx, first, last):
     """The adjoint of _avg_pool: gx[p, h, w] += gy[p, oh, ow] / divisor[oh, ow] for every
@@ -159,7 +160,7 @@ def _avg_pool_backward(gy, row_start, row_count, row_step, col_start, col_count,
                         gx[p, h, col_start[ow] + j * col_step] += share
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _scatter_add(values, index, out, first, last):
     """out[p, index[q, l]] += values[p, l], with q = p, or q = 0 when one index row is shared
     by all planes (padding, interpolation). out must be zeroed by the caller."""

@@ -1,13 +1,14 @@
 """ReLU and its backward as Numba ufuncs.
 
-NumPy's `maximum(x, 0)` measured 93 us on LeNet-5's first activation map (64 x 6 x 28 x 28
-float32), four times a plain copy of it, and the backward `gy * (x > 0).astype(x.dtype)`
-80 us in three passes over memory. A loop that LLVM vectorizes into compares and selects
-takes 23 us and 34 us. As ufuncs they broadcast and keep float32/float64 like NumPy's own.
-The GPU path uses CuPy's ufuncs and never comes here.
+One loop that LLVM vectorizes into compares and selects, where NumPy's `maximum(x, 0)` and
+`g * (x > 0).astype(x.dtype)` (three passes over memory) take three to four times as long.
+Those NumPy expressions are their plain twins: functional/activation.py uses them on the
+GPU and for other dtypes, and the tests compare. As ufuncs they broadcast and keep
+float32/float64 like NumPy's own.
 """
-import numba
 import numpy
+
+from .jit import ufunc
 
 
 def relu(x):
@@ -28,11 +29,11 @@ def _nan_compares_are_expected():
     return numpy.errstate(invalid="ignore")
 
 
-@numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
+@ufunc(["float32(float32)", "float64(float64)"])
 def _relu(x):
     return 0 if x < 0 else x
 
 
-@numba.vectorize(["float32(float32, float32)", "float64(float64, float64)"], cache=True)
+@ufunc(["float32(float32, float32)", "float64(float64, float64)"])
 def _pass_where_positive(g, x):
     return g if x > 0 else 0

@@ -7,9 +7,9 @@ erf and never comes here.
 """
 import math
 
-import numba
+from .jit import ufunc
 
 
-@numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
+@ufunc(["float32(float32)", "float64(float64)"])
 def erf(x):
     return math.erf(x)

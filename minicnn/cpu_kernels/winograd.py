@@ -35,14 +35,9 @@ tile: a (m + 2) x (m + 2) input tile d and a 3x3 filter g give the m x m outputs
 
 This module uses F(4x4, 3x3), points 0, 1, -1, 2, -2 and infinity: 36 products for 16
 outputs instead of 144, with the 6x6 B^T, 6x3 G and 4x6 A^T of INPUT_T, FILTER and OUTPUT_T
-below (test_winograd.py checks the 1-d identity). Measured on the 2-core machine of
-benchmarks/README.md, 1 thread, float32, forward / input grad / weight grad in ms, shapes of
-benchmarks/bench_conv.py: shape C, F(4x4) 25 / 25 / 27, F(2x2) 40 / 38 / 42, conv_numba
-48 / 47 / 51; shape E, F(4x4) 8.7 / 9.6 / 9.6, F(2x2) 16 / 19 / 17, conv_numba 21 / 21 / 22
-(F(4x4) as the kernels below are now; F(2x2) and conv_numba measured earlier, when F(4x4)
-took 27 / 28 / 29 and 11 / 13 / 10, before its transforms were fused with the gather and
-the scatter).
-The price is float32 rounding: the largest error over the largest output is 2e-6 (a few
+below (test_winograd.py checks the 1-d identity). On layers of 64 channels or more it
+takes about half the time of F(2x2, 3x3) and of conv_numba.py's direct convolution
+(benchmarks/README.md). The price is float32 rounding: the largest error over the largest output is 2e-6 (a few
 channels) to 1e-5 (128 to 256 channels) for F(4x4), 1e-7 to 6e-7 for F(2x2) and direct
 convolution, as the entries up to 8 of A^T and 5 of B^T scale rounding errors up before the
 differences of the output transform. That is far below the noise of float32 training, so
@@ -78,7 +73,8 @@ dY the 4x4 tile of gy (zeros past the edge):
 
 where the sum over tiles is again a GEMM per position, dU[k, l] (O x C) = dM[k, l] (O x
 tiles) @ V[k, l]^T (tiles x C). It is the exact gradient of what forward computes, which
-is the direct correlation up to rounding.
+is the direct correlation up to rounding: the tests compare all three products with
+reference/conv.py.
 
 Work is split as in conv_numba.py: the tile rows (n, th) of the batch are divided among the
 threads of threads.parallel_for, each thread walks its share a block of tiles (_BLOCK_BYTES)
@@ -87,9 +83,10 @@ functions compiled with nogil=True and the GEMMs stacked NumPy matmuls, which re
 GIL too. Each thread sums its own weight gradient; the threads' sums are added at the end.
 """
 import numpy
-from numba import njit, uint64
+from numba import uint64
 
 from .bias import add_bias
+from .jit import kernel
 from .scratch import scratch
 from .threads import parallel_for
 
@@ -135,12 +132,10 @@ def supports(geometry):
 # Tiles transformed at a time by _transform (by _sandwich, and in groups of channels by
 # _gather_transformed and _transform_scattered): its working space half, (b, a, _STRETCH),
 # then stays in L2 between the two products instead of going out to memory and back.
-# Measured on shape E: 20-30% less time than each product over all tiles in turn; 256 to
-# 1024 about equal.
 _STRETCH = 512
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _weighted_sum(weights, source, start, step, target, into, length):
     """target[into + q] = sum_j weights[j] source[start + j step + q] for q < length. The loop
     over q is innermost and contiguous, so it runs in SIMD lanes; zero weights are skipped, and
@@ -162,7 +157,7 @@ def _weighted_sum(weights, source, start, step, target, into, length):
         target[into:into + length] = 0
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _transform(left, source, source_at, source_step, half, target, target_at, target_step, length):
     """left @ tile @ left^T for `length` tiles at once, left (b, a): for q < length,
 
@@ -187,7 +182,7 @@ def _transform(left, source, source_at, source_step, half, target, target_at, ta
                           target, target_at + uint64(k * b + l) * target_step, length)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _sandwich(left, tiles, half, out):
     """out[k, l, q] = sum_{r, s} left[k, r] left[l, s] tiles[r, s, q]: left @ tile @ left^T for
     every tile q, tiles (a, a, Q) -> out (b, b, Q) for left (b, a); _transform on a stretch of
@@ -198,19 +193,19 @@ def _sandwich(left, tiles, half, out):
         _transform(left, source, first, count, middle, target, first, count, min(stretch, count - first))
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _deinterleave(lines, at, windows, into, span, count, columns):
     """windows[into + s span + t] = lines[at + TILE t + s] for t < count, s < columns: column s
     of each of count tiles whose columns lie TILE apart. columns is a constant at each call,
     so the loop over s unrolls and the loop over t runs in SIMD lanes, TILE loads taken apart
-    by shuffles (measured: 2.7 times as fast as the same copy with columns a variable)."""
+    by shuffles (nearly three times as fast as the same copy with columns a variable)."""
     zero, step = uint64(0), uint64(TILE)
     for t in range(zero, count):
         for s in range(columns):
             windows[into + uint64(s) * span + t] = lines[at + step * t + uint64(s)]
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _gather_transformed(left, source, first_row, rows, offset_h, offset_w, tiles_h, tiles_w, group,
                         lines, window, half, out):
     """out[k, l, c, t] = (left @ d @ left^T)[k, l] for the a x a window of channel c of tile t,
@@ -223,8 +218,7 @@ def _gather_transformed(left, source, first_row, rows, offset_h, offset_w, tiles
     window[r, s, member count + t] and _transform takes them into
     out[:, :, first .. first + members - 1, :], one contiguous run per (k, l). So the
     windows, 2.25 times the pixels they hold, stay in L1 and L2 instead of being written to
-    memory whole and read back: measured on shape E, one thread, the input side took 1.5 ms
-    when all the block's windows were gathered first and then transformed, 1.05 ms now.
+    memory whole and read back.
 
     The cut. Row r of the windows of tile row `row` is the line m = member rows + row of the
     group, source[n, c, h, offset_w ...] for h = TILE th + offset_h + r; its first TILE
@@ -234,10 +228,7 @@ def _gather_transformed(left, source, first_row, rows, offset_h, offset_w, tiles
     _deinterleave copies with SIMD. Neighbouring windows overlap by a - TILE columns: a
     window's columns TILE + s, where a = WINDOW, are the next tile's columns s,
     lines[r, TILE (t + 1) + s], for every tile but the last of each line, whose two are
-    taken from source after. (Measured on shape E, one thread, without the transforms:
-    cutting the tiles out of each line, one value at a time, took 0.60 ms for the input side
-    and 0.76 ms for weight_grad's output gradients, whose windows are TILE wide; this 0.57 ms
-    and 0.37 ms.)
+    taken from source after. (Faster than cutting each tile out of a line one value at a time.)
     """
     a = left.shape[1]
     channels, height, width = source.shape[1], source.shape[2], source.shape[3]
@@ -284,7 +275,7 @@ def _gather_transformed(left, source, first_row, rows, offset_h, offset_w, tiles
                    members * count)
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _interleave(windows, at, lines, into, span, count):
     """lines[into + TILE t + s] = windows[at + s span + t] for t < count, s < TILE: _deinterleave
     backwards, the TILE columns of count tiles put side by side."""
@@ -294,7 +285,7 @@ def _interleave(windows, at, lines, into, span, count):
             lines[into + step * t + uint64(s)] = windows[at + uint64(s) * span + t]
 
 
-@njit(nogil=True, cache=True)
+@kernel
 def _transform_scattered(left, products, first_row, rows, tiles_h, tiles_w, group,
                          lines, window, half, out):
     """out[n, o, TILE th + r, TILE tw + s] = (left @ m @ left^T)[r, s] where inside out, for the
@@ -304,8 +295,7 @@ def _transform_scattered(left, products, first_row, rows, tiles_h, tiles_w, grou
     runs of products, into window[r, s, member count + t]; _interleave puts row r of them side
     by side, lines[r, TILE t + s], which for tile t = m tiles_w + tw is the output row of line
     m = member rows + row, TILE tw + s; and the first `width` columns of each line are copied
-    into out. Measured on shape E, one thread: 1.1 ms, where transforming all the block's
-    tiles and then scattering them took 1.7 ms."""
+    into out (while the group is in cache, rather than after all the block's tiles)."""
     channels, height, width = out.shape[1], out.shape[2], out.shape[3]
     count, run = uint64(products.shape[3]), TILE * tiles_w
     values, middle, tiles, buffer, target = (products.ravel(), half.ravel(), window.ravel(),
@@ -331,9 +321,7 @@ def _transform_scattered(left, products, first_row, rows, tiles_h, tiles_w, grou
 
 
 # Bytes of a block's transformed inputs and products together, 36 (C + O) entries per tile,
-# so that they stay in L2 and L3 between the transforms and the GEMMs. Measured, in tiles per
-# block: shape C (C + O = 128) was fastest at 64 to 256, shape E (C + O = 384) at 32 to 48,
-# 12% faster than at 128 on two threads. This budget gives at most 112 and 36.
+# so that they stay in L2 and L3 between the transforms and the GEMMs.
 _BLOCK_BYTES = 2 << 20
 # As in conv_numba.py: a thread's share must be worth handing over.
 _MIN_MULTIPLY_ADDS_PER_THREAD = 2_000_000

@@ -24,6 +24,8 @@ __all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "
 class ReLU(Function):
     """y = max(x, 0).   dL/dx = dL/dy * [x > 0]  (0 at x = 0, as PyTorch)."""
 
+    saved = {"x": "x"}
+
     def forward(self, x):
         return relu_kernels.relu(x) if _has_cpu_ufunc(x) else array_module(x).maximum(x, 0)
 
@@ -34,6 +36,8 @@ class ReLU(Function):
 class PassWherePositive(Function):
     """y = g * [x > 0] for a constant array x: ReLU's backward, linear in g (relu has no
     curvature), so its own backward is itself: dL/dg = dL/dy * [x > 0]."""
+
+    saved = {}
 
     def __init__(self, x):
         self.x = x
@@ -55,6 +59,8 @@ def _has_cpu_ufunc(array):
 class LeakyReLU(Function):
     """y = x if x > 0 else slope * x.   dL/dx = dL/dy * (1 if x > 0 else slope)."""
 
+    saved = {"x": "x"}
+
     def __init__(self, negative_slope):
         self.negative_slope = negative_slope
 
@@ -73,6 +79,8 @@ class ELU(Function):
     dL/dx = dL/dy * (1 if x > 0 else y + alpha); the second branch uses the output y,
     which is itself differentiable, so the second derivative is right too.
     """
+
+    saved = {"x": ("x", "y")}
 
     def __init__(self, alpha):
         self.alpha = alpha
@@ -97,6 +105,8 @@ def erf_array(array):
 class Erf(Function):
     """y = erf(x).   dL/dx = dL/dy * 2/sqrt(pi) * exp(-x^2)."""
 
+    saved = {"x": "x"}
+
     def forward(self, x):
         return erf_array(x)
 
@@ -116,6 +126,8 @@ class GELU(Function):
     dL/dx = dL/dy * (Phi(x) + x phi(x)),  phi(x) = exp(-x^2 / 2) / sqrt(2 pi).
     """
 
+    saved = {"x": "x"}
+
     def forward(self, x):
         return x * (0.5 * (1 + erf_array(x * (1 / math.sqrt(2)))))
 
@@ -127,6 +139,8 @@ class GELU(Function):
 
 class Sigmoid(Function):
     """y = 1 / (1 + exp(-x)).   dL/dx = dL/dy * y * (1 - y)."""
+
+    saved = {"x": "y"}
 
     def forward(self, x):
         xp = array_module(x)
@@ -142,6 +156,8 @@ class Sigmoid(Function):
 class Tanh(Function):
     """y = tanh(x).   dL/dx = dL/dy * (1 - y^2)."""
 
+    saved = {"x": "y"}
+
     def forward(self, x):
         return array_module(x).tanh(x)
 
@@ -155,6 +171,8 @@ class Softplus(Function):
 
     dL/dx = dL/dy * sigmoid(beta x), and dL/dy where beta x > threshold.
     """
+
+    saved = {"x": "x"}
 
     def __init__(self, beta, threshold):
         self.beta, self.threshold = beta, threshold
@@ -179,6 +197,8 @@ class Softmax(Function):
     dL/dx = y * (dL/dy - sum(dL/dy * y, axis)). Any shape.
     """
 
+    saved = {"x": "y"}
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -198,6 +218,8 @@ class LogSoftmax(Function):
 
     dL/dx = dL/dy - exp(y) * sum(dL/dy, axis), exp(y) being the softmax. Any shape.
     """
+
+    saved = {"x": "y"}
 
     def __init__(self, axis):
         self.axis = axis

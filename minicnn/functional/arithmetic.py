@@ -19,6 +19,8 @@ class _Binary(Function):
 class Add(_Binary):
     """y = a + b.   dL/da = dL/dy,  dL/db = dL/dy  (each summed to its input's shape)."""
 
+    saved = {}
+
     def forward(self, a, b):
         self.check_shapes(a, b)
         return a + b
@@ -31,6 +33,8 @@ class Add(_Binary):
 class Sub(_Binary):
     """y = a - b.   dL/da = dL/dy,  dL/db = -dL/dy."""
 
+    saved = {}
+
     def forward(self, a, b):
         self.check_shapes(a, b)
         return a - b
@@ -42,6 +46,8 @@ class Sub(_Binary):
 
 class Mul(_Binary):
     """y = a * b.   dL/da = dL/dy * b,  dL/db = dL/dy * a."""
+
+    saved = {"a": "b", "b": "a"}
 
     def forward(self, a, b):
         self.check_shapes(a, b)
@@ -57,6 +63,8 @@ class Mul(_Binary):
 class Div(_Binary):
     """y = a / b.   dL/da = dL/dy / b,  dL/db = -dL/dy * a / b^2."""
 
+    saved = {"a": "b", "b": ("a", "b")}
+
     def forward(self, a, b):
         self.check_shapes(a, b)
         return a / b
@@ -69,6 +77,8 @@ class Div(_Binary):
 
 class Neg(Function):
     """y = -x.   dL/dx = -dL/dy."""
+
+    saved = {}
 
     def forward(self, x):
         return -x
@@ -83,6 +93,8 @@ class Pow(_Binary):
     The exponent's gradient is only computed when it requires grad: log(a) is undefined for
     a <= 0, which is common for x ** 2 with a constant exponent.
     """
+
+    saved = {"a": ("a", "b"), "b": ("a", "y")}
 
     def forward(self, a, b):
         self.check_shapes(a, b)

@@ -34,6 +34,8 @@ def _right_aligned(shapes):
 class BroadcastTo(Function):
     """y = x broadcast to `shape`.   dL/dx = sum_to(dL/dy, x.shape)."""
 
+    saved = {}
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -51,6 +53,8 @@ class BroadcastTo(Function):
 
 class SumTo(Function):
     """y = x summed over the axes that broadcasting to x.shape would add.   dL/dx = broadcast_to(dL/dy, x.shape)."""
+
+    saved = {}
 
     def __init__(self, shape):
         self.shape = tuple(shape)

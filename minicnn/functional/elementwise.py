@@ -19,6 +19,8 @@ nondifferentiable = ("eq", "ne", "lt", "le", "gt", "ge")
 class Exp(Function):
     """y = exp(x).   dL/dx = dL/dy * y."""
 
+    saved = {"x": "y"}
+
     def forward(self, x):
         return array_module(x).exp(x)
 
@@ -28,6 +30,8 @@ class Exp(Function):
 
 class Log(Function):
     """y = log(x).   dL/dx = dL/dy / x."""
+
+    saved = {"x": "x"}
 
     def forward(self, x):
         return array_module(x).log(x)
@@ -39,6 +43,8 @@ class Log(Function):
 class Log1p(Function):
     """y = log(1 + x), accurate for small x.   dL/dx = dL/dy / (1 + x)."""
 
+    saved = {"x": "x"}
+
     def forward(self, x):
         return array_module(x).log1p(x)
 
@@ -49,6 +55,8 @@ class Log1p(Function):
 class Sqrt(Function):
     """y = sqrt(x).   dL/dx = dL/dy / (2 y)."""
 
+    saved = {"x": "y"}
+
     def forward(self, x):
         return array_module(x).sqrt(x)
 
@@ -58,6 +66,8 @@ class Sqrt(Function):
 
 class Abs(Function):
     """y = |x|.   dL/dx = dL/dy * sign(x)  (0 at x = 0, as PyTorch)."""
+
+    saved = {"x": "x"}
 
     def forward(self, x):
         return array_module(x).abs(x)
@@ -70,6 +80,8 @@ class Abs(Function):
 class Sin(Function):
     """y = sin(x).   dL/dx = dL/dy * cos(x)."""
 
+    saved = {"x": "x"}
+
     def forward(self, x):
         return array_module(x).sin(x)
 
@@ -79,6 +91,8 @@ class Sin(Function):
 
 class Cos(Function):
     """y = cos(x).   dL/dx = -dL/dy * sin(x)."""
+
+    saved = {"x": "x"}
 
     def forward(self, x):
         return array_module(x).cos(x)
@@ -92,6 +106,8 @@ class Clip(Function):
 
     At the boundaries the gradient passes through, matching torch.clamp.
     """
+
+    saved = {"x": "x"}
 
     def __init__(self, low, high):
         self.low, self.high = low, high
@@ -108,6 +124,8 @@ class Clip(Function):
 
 class Where(Function):
     """y = x where condition else other.   dL/dx = dL/dy * condition,  dL/dother = dL/dy * (1 - condition)."""
+
+    saved = {"x": "condition", "other": "condition"}
 
     def forward(self, condition, x, other):
         broadcast_shapes("where", condition.shape, x.shape, other.shape,

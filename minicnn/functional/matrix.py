@@ -19,10 +19,12 @@ class MatMul(Function):
     dL/da = dL/dy @ b^T   (..., n, k),   dL/db = a^T @ dL/dy   (..., k, m),
     each summed over the batch dims its input was broadcast along."""
 
+    saved = {"a": "b", "b": "a"}
+
     def forward(self, a, b):
         if _stack_times_matrix(a, b):
             # NumPy multiplies a stack by a matrix one matrix at a time; folding the stack into
-            # rows makes it one BLAS call, about 9x faster for (64, 32, 256) @ (256, 128).
+            # rows makes it one BLAS call, several times faster.
             return _product(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
         return _product(a, b)
 
@@ -78,6 +80,8 @@ class Linear(Function):
     every classifier, and three graph nodes cost more than its GEMM on small layers.
     """
 
+    saved = {"x": "w", "w": "x"}
+
     def forward(self, x, w, b=None):
         y = _product(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + w.shape[:1])
         if b is not None:
@@ -88,8 +92,7 @@ class Linear(Function):
         x, w, b = self.inputs
         if not is_grad_enabled():
             # No graph to record (the usual backward): the same three formulas on arrays,
-            # without the seven graph nodes below, which cost more than the GEMMs of a small
-            # layer (LeNet-5's three Linear backwards: 0.32 -> 0.20 ms a step).
+            # without the seven graph nodes below, which cost more than the GEMMs of a small layer.
             return _linear_grads(x, w, b, gy.data.reshape(-1, gy.shape[-1]))
         rows = reshape(gy, (-1, gy.shape[-1]))
         gw = matmul(transpose(rows, 0, 1), reshape(x, (-1, x.shape[-1])))

@@ -1,8 +1,8 @@
 """Pooling: max and average over windows, fixed (max_pool2d) or adaptive (adaptive_avg_pool2d).
 
 Pooling treats every (image, channel) plane alike, so the ops reshape (N, C, H, W) to
-(N * C, H, W) planes and the kernels loop over planes (cpu_kernels/pool_numba.py documents
-the index math). A window along one axis is (start, count, step): output o reads input
+(N * C, H, W) planes and the kernels loop over planes (cpu_kernels/reference/pool.py is the
+plainest statement of each, cpu_kernels/dispatch.py picks the kernel that runs). A window along one axis is (start, count, step): output o reads input
 positions start[o] + i * step for i < count[o], those outside the input being padding.
 
     fixed       start = o * stride - padding,   count = kernel_size,   step = dilation
@@ -27,24 +27,12 @@ from math import prod
 import numpy
 
 from ..autograd import Function
-from ..backend import array_module, is_cupy_array
+from ..backend import array_module
+from ..cpu_kernels import dispatch as kernels
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "global_avg_pool2d"]
-
-
-def _kernels(array):
-    """The one dispatch point: Numba kernels for NumPy arrays, CUDA kernels for CuPy arrays.
-
-    Both modules have the same functions and arguments. Imported on first use, so that
-    `import minicnn` does not wait for Numba to load.
-    """
-    if is_cupy_array(array):
-        from ..gpu_kernels import pool
-        return pool
-    from ..cpu_kernels import pool_numba
-    return pool_numba
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,14 +54,16 @@ class MaxPool(Function):
     dL/dx = ScatterPlanes(dL/dy) at those positions (summed where windows overlap).
     (*, H, W) -> values and int64 indices, both (*, out_h, out_w)."""
 
+    saved = {"x": "y1"}                 # self.index is a view of the indices output
+
     def __init__(self, geometry):
         self.geometry = geometry
 
     def forward(self, x):
         g = self.geometry
         planes, lead = g.to_planes(x, g.in_plane)
-        values, index = _kernels(x).max_pool(planes, g.rows, g.cols)
-        self.index = index.reshape(index.shape[0], -1)
+        values, index = kernels.max_pool(planes, g.rows, g.cols)
+        self.index = index.reshape(index.shape[0], prod(g.out_plane))
         return values.reshape(lead + g.out_plane), index.reshape(lead + g.out_plane)
 
     def backward(self, gy, _index_grad):
@@ -85,13 +75,15 @@ class AvgPool(Function):
     """y = (sum of x over each window) / divisor, a linear map y = A x.
     dL/dx = A^T dL/dy = AvgPoolBackward(dL/dy).   (*, H, W) -> (*, out_h, out_w)."""
 
+    saved = {}
+
     def __init__(self, geometry):
         self.geometry = geometry
 
     def forward(self, x):
         g = self.geometry
         planes, lead = g.to_planes(x, g.in_plane)
-        return _kernels(x).avg_pool(planes, g.rows, g.cols, g.divisor).reshape(lead + g.out_plane)
+        return kernels.avg_pool(planes, g.rows, g.cols, g.divisor).reshape(lead + g.out_plane)
 
     def backward(self, gy):
         return AvgPoolBackward(self.geometry)(gy)
@@ -101,6 +93,8 @@ class AvgPoolBackward(Function):
     """gx = A^T gy: each output gradient, divided by its divisor, added over its window.
     Its adjoint is A itself: dL/dgy = AvgPool(dL/dgx).   (*, out_h, out_w) -> (*, H, W)."""
 
+    saved = {}
+
     def __init__(self, geometry):
         self.geometry = geometry
 
@@ -108,7 +102,7 @@ class AvgPoolBackward(Function):
         g = self.geometry
         planes, lead = g.to_planes(gy, g.out_plane)
         in_size = (1,) * (2 - len(g.in_plane)) + tuple(g.in_plane)
-        gx = _kernels(gy).avg_pool_backward(planes, g.rows, g.cols, g.divisor, in_size)
+        gx = kernels.avg_pool_backward(planes, g.rows, g.cols, g.divisor, in_size)
         return gx.reshape(lead + g.in_plane)
 
     def backward(self, ggx):
@@ -120,6 +114,8 @@ class GatherPlanes(Function):
     flattened; q = p, or 0 when index has one row shared by every plane.
     dL/dx = ScatterPlanes(dL/dy): each gradient goes back to where its value was read.
     (*, *in_plane) -> (*, *out_plane)."""
+
+    saved = {}
 
     def __init__(self, index, in_plane, out_plane):
         self.index, self.in_plane, self.out_plane = index, tuple(in_plane), tuple(out_plane)
@@ -142,13 +138,15 @@ class ScatterPlanes(Function):
     """The adjoint of GatherPlanes: y[p, k] = sum of x[p, l] over the l with index[q, l] = k.
     dL/dx = GatherPlanes(dL/dy).   (*, *out_plane) -> (*, *in_plane)."""
 
+    saved = {}
+
     def __init__(self, index, in_plane, out_plane):
         self.index, self.in_plane, self.out_plane = index, tuple(in_plane), tuple(out_plane)
 
     def forward(self, x):
         lead = x.shape[:x.ndim - len(self.out_plane)]
         flat = x.reshape(-1, prod(self.out_plane))
-        summed = _kernels(x).scatter_add(flat, self.index, prod(self.in_plane))
+        summed = kernels.scatter_add(flat, self.index, prod(self.in_plane))
         return summed.reshape(lead + self.in_plane)
 
     def backward(self, gy):

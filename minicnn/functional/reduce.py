@@ -44,6 +44,8 @@ class _Reduction(Function):
 class Sum(_Reduction):
     """y = sum of x over `axes`.   dL/dx_i = dL/dy  for every x_i summed into y."""
 
+    saved = {}
+
     def forward(self, x):
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
@@ -53,6 +55,8 @@ class Sum(_Reduction):
 
 class Mean(_Reduction):
     """y = (1/n) sum of x over `axes` (n elements).   dL/dx_i = dL/dy / n."""
+
+    saved = {}
 
     def forward(self, x):
         return x.mean(axis=self.axes, keepdims=self.keepdims)
@@ -65,6 +69,8 @@ class Var(_Reduction):
     """y = sum (x_i - m)^2 / (n - correction), with m the mean over `axes`.
     dL/dx_i = dL/dy * 2 (x_i - m) / (n - correction)   (the terms through m sum to zero).
     correction=1 (the default, Bessel's correction) is the unbiased sample variance."""
+
+    saved = {"x": "x"}
 
     def __init__(self, axes, keepdims, correction):
         super().__init__(axes, keepdims)
@@ -85,6 +91,8 @@ class Var(_Reduction):
 class Std(Var):
     """y = sqrt(var(x)).   dL/dx = the variance gradient for dL/dvar = dL/dy / (2 y)."""
 
+    saved = {"x": ("x", "y")}
+
     def forward(self, x):
         return x.std(axis=self.axes, ddof=self.correction, keepdims=self.keepdims)
 
@@ -96,6 +104,8 @@ class Max(_Reduction):
     """y = max of x over `axes` (values only, like torch.amax).
     dL/dx_i = dL/dy / k  if x_i is one of the k elements equal to the max, else 0.
     Splitting the gradient evenly among ties keeps it symmetric (PyTorch's amax does the same)."""
+
+    saved = {"x": ("x", "y")}
 
     def forward(self, x):
         return x.max(axis=self.axes, keepdims=self.keepdims)
@@ -117,6 +127,8 @@ class Min(Max):
 class LogSumExp(_Reduction):
     """y = log(sum exp(x)) over `axes`, computed as m + log(sum exp(x - m)) with m = max x,
     so that no exp overflows.   dL/dx_i = dL/dy * exp(x_i - y)   (the softmax of x)."""
+
+    saved = {"x": ("x", "y")}
 
     def forward(self, x):
         xp = array_module(x)

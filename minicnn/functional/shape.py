@@ -63,6 +63,8 @@ class Reshape(Function):
     """y = the elements of x, in row-major order, laid out in `shape`.
     dL/dx = reshape(dL/dy, x.shape)."""
 
+    saved = {}
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -127,6 +129,8 @@ class Permute(Function):
     """y = x with axes reordered: y.shape[i] = x.shape[dims[i]].
     dL/dx = permute(dL/dy, inverse of dims)."""
 
+    saved = {}
+
     def __init__(self, dims):
         self.dims = dims
 
@@ -161,6 +165,8 @@ def transpose(input, dim0, dim1):
 class Concatenate(Function):
     """y = x_1, ..., x_n joined along `dim`.   dL/dx_i = the block of dL/dy that x_i filled."""
 
+    saved = {}
+
     def __init__(self, dim):
         self.dim = dim
 
@@ -174,6 +180,8 @@ class Concatenate(Function):
 
 class Split(Function):
     """y_k = the k-th block of x along `dim`, of size sizes[k].   dL/dx = cat(dL/dy_k)."""
+
+    saved = {}
 
     def __init__(self, sizes, dim):
         self.sizes, self.dim = sizes, dim
@@ -255,6 +263,8 @@ class Index(Function):
     """y = x[key], for basic slicing (ints, slices, None, ...) and integer or bool arrays.
     dL/dx = zeros of x's shape with dL/dy added at [key] (IndexBackward)."""
 
+    saved = {}
+
     def __init__(self, key):
         self.key = key
 
@@ -273,6 +283,8 @@ class IndexBackward(Function):
     loss, so both gradients must be added. `y[key] += x` would keep only one of them:
     `xp.add.at` accumulates (CuPy has had `cupy.add.at` since v12).
     """
+
+    saved = {}
 
     def __init__(self, key, shape):
         self.key, self.shape = key, shape

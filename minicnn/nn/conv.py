@@ -1,5 +1,6 @@
 """Convolution layers: Conv1d, Conv2d and ConvTranspose2d, holding the weights for
-`functional.conv1d / conv2d / conv_transpose2d`, which do the work (im2col + matmul)."""
+`functional.conv1d / conv2d / conv_transpose2d`, which do the work (functional/conv.py: the
+forward and backward; cpu_kernels/reference/conv.py: their arithmetic)."""
 from .. import functional as F
 from ..functional.pool import expand_argument
 from .checks import check_input, check_sizes

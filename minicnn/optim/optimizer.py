@@ -10,14 +10,15 @@ CPU, CuPy on the GPU). Everything else lives here, once:
                    a small lr for the pretrained body, a larger one for the new head)
     state          {parameter tensor: {"step": n, arrays such as "exp_avg"}}, arrays allocated
                    with the parameter's own array module, so they live on its device
-    step()         for every parameter that has a gradient: state["step"] += 1, then _update
+    step()         for every parameter that has a gradient: state["step"] += 1, then _update,
+                   then the parameter's version is bumped (an in-place write; see autograd)
     zero_grad()    forget the gradients before the next backward
     state_dict()   plain numbers and arrays (no pickle), to resume training bit for bit
 
 Because `_update` sees only arrays and a dict, a fused GPU kernel can later replace it for
 CuPy arrays without touching anything else. Semantics follow torch.optim.Optimizer.
 """
-from ..autograd import Tensor, enable_grad, no_grad
+from ..autograd import Tensor, enable_grad, increment_version, no_grad
 from ..backend import array_module, device_of, move_array
 
 
@@ -96,6 +97,9 @@ class Optimizer:
                         state = self.state[param] = {"step": 0, **self._init_state(param.data, group)}
                     state["step"] += 1
                     self._update(param.data, param.grad.data, state, group)
+                    # An in-place write: a graph built before this step that needs the old
+                    # values now raises in backward instead of using these (tensor.py).
+                    increment_version(param)
         return loss
 
     def _init_state(self, param, group):

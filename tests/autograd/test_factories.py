@@ -143,3 +143,25 @@ def test_python_floats_convert_straight_to_the_asked_dtype():
     assert minicnn.tensor(0.1, dtype="float64").item() == 0.1
     x = minicnn.tensor(numpy.array([1.0]))
     assert (x * 0.1).item() == 0.1          # not 0.1 rounded to float32 first
+
+
+@pytest.mark.parametrize("data, received", [
+    ("abc", r"str 'abc', which NumPy stores with dtype <U3"),
+    (None, "NoneType None, which NumPy stores with dtype object"),
+    ([1.0, None], r"list \[1.0, None\], which NumPy stores with dtype object"),
+    ({"a": 1}, "dict"),
+])
+def test_tensor_of_something_else_than_numbers_names_what_it_got(data, received):
+    with pytest.raises(TypeError, match=rf"tensor: 'data' must hold numbers or bools, got {received}"):
+        minicnn.tensor(data)
+
+
+def test_tensor_of_a_ragged_list_says_so():
+    with pytest.raises(ValueError, match=r"tensor: cannot make an array of 'data' \(list \[\[1, 2\], "
+                                         r"\[3\]\]\): .*inhomogeneous shape"):
+        minicnn.tensor([[1, 2], [3]])
+
+
+def test_tensor_of_a_list_of_tensors_points_to_stack():
+    with pytest.raises(TypeError, match=r"minicnn.stack\(tensors\) joins tensors"):
+        minicnn.tensor([minicnn.tensor(1.0), minicnn.tensor(2.0)])

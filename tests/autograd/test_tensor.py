@@ -94,3 +94,71 @@ def test_retain_grad_keeps_a_non_leaf_gradient():
     numpy.testing.assert_allclose(kept.grad.numpy(), dropped.numpy())
     assert dropped.grad is None
     assert not kept.grad.requires_grad
+
+
+# --- the version counter ----------------------------------------------------------------------
+
+def test_assigning_data_is_an_in_place_write():
+    x = leaf([1.0, 2.0])
+    assert x._version == 0
+    x.data = numpy.zeros(2)
+    assert x._version == 1
+    x.data += 1                     # the same array again: still a write
+    assert x._version == 2 and x.numpy().tolist() == [1.0, 1.0]
+
+
+def test_views_of_one_memory_share_the_version_counter():
+    x = leaf((2, 3))
+    views = [x.reshape(3, 2), x[0], x.T, x.detach(), x.reshape(6)[1:4]]
+    with minicnn.no_grad():
+        views.append(x.reshape(3, 2))
+    minicnn.autograd.increment_version(x)
+    assert [v._version for v in views] == [1] * len(views)
+    views[1].data += 1              # a write through a view is a write to x
+    assert x._version == 2 and all(v._version == 2 for v in views)
+
+
+def test_results_with_memory_of_their_own_keep_their_own_counter():
+    x = leaf((2, 3))
+    copies = [x * 1, x.T.reshape(6), x.sum(), x.exp()]    # x.T.reshape copies: not contiguous
+    minicnn.autograd.increment_version(x)
+    assert [c._version for c in copies] == [0] * len(copies)
+
+
+def test_data_pointing_at_other_memory_leaves_the_old_views_alone():
+    x = leaf((2, 3))
+    view = x.reshape(6)
+    x.data = numpy.ones((2, 3))
+    assert (x._version, view._version) == (1, 0)
+    minicnn.autograd.increment_version(x)
+    assert (x._version, view._version) == (2, 0)
+
+
+def test_writes_through_the_raw_array_are_not_counted():
+    """As writes through torch's x.data: NumPy cannot tell minicnn; increment_version can."""
+    x = leaf([1.0, 2.0])
+    x.data[...] = 5.0
+    assert x._version == 0
+    minicnn.autograd.increment_version([x, x])
+    assert x._version == 2
+
+
+# --- the constructor ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("data, received", [([[1.0, 2.0]], "list"), (3.0, "float"), (None, "NoneType")])
+def test_tensor_constructor_takes_an_array_and_points_to_minicnn_tensor(data, received):
+    with pytest.raises(TypeError, match=rf"Tensor: 'data' must be a NumPy or CuPy array, got "
+                                        rf"{received}; minicnn.tensor\(data\) builds a tensor"):
+        minicnn.Tensor(data)
+
+
+def test_tensor_constructor_given_a_tensor_says_how_to_share_or_copy():
+    with pytest.raises(TypeError, match=r"got Tensor; x.detach\(\) shares .* minicnn.tensor\(x\) copies"):
+        minicnn.Tensor(minicnn.zeros(2))
+
+
+def test_assigning_something_else_than_an_array_to_data_fails_and_changes_nothing():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"Tensor.data: the new value must be a NumPy or CuPy array, got list"):
+        x.data = [3.0, 4.0]
+    assert x.numpy().tolist() == [1.0, 2.0] and x._version == 0

@@ -1,21 +1,22 @@
-"""The Winograd kernels: the F(4, 3) identity, agreement with conv_numba, which layers they
-take, and conv2d / conv_transpose2d through them end to end (gradcheck, PyTorch parity)."""
+"""The Winograd kernels: the F(4, 3) identity, agreement with the reference convolution, which
+layers they take, and conv2d / conv_transpose2d through them end to end (gradcheck, PyTorch
+parity)."""
 import numpy
 import pytest
 from hypothesis import given, strategies as st
 
 import minicnn.functional as F
 from minicnn.autograd import gradcheck, gradgradcheck
-from minicnn.cpu_kernels import conv_numba, winograd
+from minicnn.cpu_kernels import winograd
 from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
+from minicnn.cpu_kernels.reference import conv as reference
 from minicnn.cpu_kernels.threads import num_threads, set_num_threads
-from minicnn.functional import conv
 from tests.helpers import assert_close, leaf, to_torch
 
 # Measured largest error of winograd's float32 results, over the largest entry of the exact
 # (float64) result, with weights scaled as He initialisation does: 1e-6 to 3e-6 for 1 to 16
 # channels, 7e-6 for the 64 channels of benchmark shape C, 1e-5 for the 128 to 256 of E
-# (conv_numba's float32: 1e-7 to 5e-7). The F(4x4, 3x3) transforms multiply entries by up
+# (direct convolution's float32: 1e-7 to 5e-7). The F(4x4, 3x3) transforms multiply entries by up
 # to 8 and 5 before the products, and take differences of sums of such terms afterwards,
 # which costs about five bits. The bound leaves a factor of 10 for the tiny shapes drawn here.
 FLOAT32_TOLERANCE = 1e-4
@@ -56,8 +57,8 @@ def test_one_dimensional_identity():
 
 @pytest.mark.parametrize("threads", [1, 2])
 @given(problem=problems(), block_bytes=st.integers(1, 4000), stretch=st.integers(1, 64))
-def test_matches_conv_numba(threads, problem, block_bytes, stretch):
-    """Each of the three products against conv_numba's, computed in float64. Blocks of one
+def test_matches_the_reference(threads, problem, block_bytes, stretch):
+    """Each of the three products against the reference's, computed in float64. Blocks of one
     tile row to a few, transforms 1 to 64 entries at a time, and every thread given work, so
     that the offsets of blocks, stretches and threads are exercised too."""
     geometry, x, w, gy, dtype = problem
@@ -70,11 +71,11 @@ def test_matches_conv_numba(threads, problem, block_bytes, stretch):
             patch.setattr(winograd, "_STRETCH", stretch)
             patch.setattr(winograd, "_MIN_MULTIPLY_ADDS_PER_THREAD", 1)
             for op, arguments in [("forward", (x, w)), ("input_grad", (gy, w)), ("weight_grad", (x, gy))]:
-                reference = getattr(conv_numba, op)(*arguments, geometry)
+                expected = getattr(reference, op)(*arguments, geometry)
                 ours = getattr(winograd, op)(*(a.astype(dtype) for a in arguments), geometry)
-                assert ours.dtype == dtype and ours.shape == reference.shape, op
-                scale = numpy.abs(reference).max()
-                numpy.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale,
+                assert ours.dtype == dtype and ours.shape == expected.shape, op
+                scale = numpy.abs(expected).max()
+                numpy.testing.assert_allclose(ours, expected, rtol=0, atol=tolerance * scale,
                                               err_msg=op)
     finally:
         set_num_threads(previous)
@@ -98,27 +99,10 @@ def test_supports(kernel, stride, dilation, groups, supported):
 
 @pytest.fixture
 def winograd_algorithm():
-    previous = conv._algorithm
+    previous = F.get_conv_algorithm()
     F.set_conv_algorithm("winograd")
     yield
     F.set_conv_algorithm(previous)
-
-
-def test_set_conv_algorithm_falls_back_to_numba(winograd_algorithm):
-    assert conv._candidates(geometry_of((7, 7), ((1, 1), (1, 1)))) == ["winograd"]
-    strided = ConvGeometry((7, 7), (4, 4), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 1)
-    assert conv._candidates(strided) == ["numba"]
-
-
-def test_auto_times_winograd_only_where_it_applies():
-    previous = conv._algorithm
-    F.set_conv_algorithm("auto")
-    try:
-        assert "winograd" in conv._candidates(geometry_of((7, 7), ((1, 1), (1, 1))))
-        strided = ConvGeometry((7, 7), (4, 4), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 1)
-        assert "winograd" not in conv._candidates(strided)
-    finally:
-        F.set_conv_algorithm(previous)
 
 
 @pytest.mark.parametrize("padding", [0, 1, 2])

@@ -1,4 +1,5 @@
-"""conv1d, conv2d, conv_transpose2d: gradients, PyTorch parity, both CPU algorithms, bad input."""
+"""conv1d, conv2d, conv_transpose2d: gradients, PyTorch parity with every CPU algorithm, empty
+batches, bad input."""
 import numpy
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -8,12 +9,12 @@ from minicnn.autograd import gradcheck, gradgradcheck
 from tests.helpers import assert_close, covers, leaf, to_torch
 
 
-@pytest.fixture(params=["im2col", "numba", "winograd"])
+@pytest.fixture(params=["default", "reference", "im2col", "numba", "winograd"])
 def algorithm(request):
-    """Run a test with each CPU algorithm, then go back to choosing automatically."""
+    """Run a test with each CPU algorithm, then go back to the default."""
     F.set_conv_algorithm(request.param)
     yield request.param
-    F.set_conv_algorithm("auto")
+    F.set_conv_algorithm("default")
 
 
 @st.composite
@@ -167,14 +168,37 @@ def test_matches_pytorch(torch, device, algorithm, name, index, dtype, tolerance
 
 
 def test_auto_chooses_per_shape_and_agrees(torch):
-    """'auto' times both kernels on a new shape and returns the same values as PyTorch."""
+    """'auto' times the kernels on a new shape and returns the same values as PyTorch."""
     case = PARITY["conv2d"][1]
     x, w, b = make(case, "cpu")
     F.set_conv_algorithm("auto")
-    for _ in range(2):   # the first call times both kernels, the second uses the choice
-        y = conv2d_of(case)(x, w, b)
-        ty = torch_conv(torch, "conv2d", case)(*(to_torch(torch, t) for t in (x, w, b)))
-        assert_close(y, ty)
+    try:
+        for _ in range(2):   # the first call times the kernels, the second uses the choice
+            y = conv2d_of(case)(x, w, b)
+            ty = torch_conv(torch, "conv2d", case)(*(to_torch(torch, t) for t in (x, w, b)))
+            assert_close(y, ty)
+    finally:
+        F.set_conv_algorithm("default")
+
+
+# --- an empty batch ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, index", [("conv2d", 0), ("conv2d", 1), ("conv1d", 0),
+                                         ("conv_transpose2d", 0), ("conv_transpose2d", 2)])
+def test_an_empty_batch_gives_what_pytorch_gives(torch, device, algorithm, name, index):
+    """N = 0: an empty output of the right shape, an empty input gradient, and zero weight
+    and bias gradients, as in PyTorch."""
+    case = dict(PARITY[name][index], batch=0)
+    x, w, b = make(case, device, transposed=name == "conv_transpose2d")
+    y = OPS[name](case)(x, w, b)
+    tx, tw, tb = (to_torch(torch, t) for t in (x, w, b))
+    ty = torch_conv(torch, name, case)(tx, tw, tb)
+    assert y.shape == tuple(ty.shape) and y.shape[0] == 0
+    y.sum().backward()
+    ty.sum().backward()
+    for ours, theirs in [(x, tx), (w, tw), (b, tb)]:
+        assert ours.grad.shape == tuple(theirs.grad.shape)
+        assert_close(ours.grad, theirs.grad)
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -218,7 +242,8 @@ def bad(shape_x, shape_w):
      r"conv_transpose2d: output_padding \(2, 2\) must be smaller than either stride \(2, 2\) "
      r"or dilation \(1, 1\)"),
     (lambda: F.set_conv_algorithm("fft"),
-     r"set_conv_algorithm: expected 'im2col', 'numba', 'winograd' or 'auto', got 'fft'"),
+     r"set_conv_algorithm: expected 'default', 'reference', 'im2col', 'numba', 'winograd' or "
+     r"'auto', got 'fft'"),
 ])
 def test_bad_input_is_explained(call, message):
     with pytest.raises(ValueError, match=message):

@@ -1,5 +1,6 @@
 """Pooling: gradients over drawn window settings, PyTorch parity (values, indices, gradients),
-the Numba kernels against the array-module kernels, and the error messages."""
+empty batches, the CUDA kernels against the Numba kernels, and the error messages. The Numba
+kernels against the reference: tests/cpu_kernels/test_pool_numba.py."""
 import numpy
 import pytest
 from hypothesis import assume, given
@@ -243,47 +244,30 @@ def test_bad_arguments_are_named(call, message):
         call(leaf(distinct((1, 2, 4, 4), 0)))
 
 
-def reference_max_pool(planes, rows, cols):
-    """Each window read tap by tap in row-major order with PyTorch's rule: a later tap wins
-    when it is larger or NaN."""
-    (row_start, row_count, row_step), (col_start, col_count, col_step) = rows, cols
-    shape = (planes.shape[0], len(row_start), len(col_start))
-    values, index = numpy.empty(shape, planes.dtype), numpy.empty(shape, numpy.int64)
-    height, width = planes.shape[1:]
-    for p, oh, ow in numpy.ndindex(shape):
-        taps = [(h, w) for h in row_start[oh] + row_step * numpy.arange(row_count[oh])
-                for w in col_start[ow] + col_step * numpy.arange(col_count[ow])
-                if 0 <= h < height and 0 <= w < width]
-        best = taps[0]
-        for h, w in taps[1:]:
-            value = planes[p, h, w]
-            if value > planes[(p, *best)] or numpy.isnan(value):
-                best = (h, w)
-        values[p, oh, ow], index[p, oh, ow] = planes[(p, *best)], best[0] * width + best[1]
-    return values, index
+EMPTY_BATCH = [("max_pool2d", dict(kernel_size=2, return_indices=True)),
+               ("max_pool1d", dict(kernel_size=3, stride=2, padding=1)),
+               ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+               ("avg_pool1d", dict(kernel_size=2)),
+               ("adaptive_max_pool2d", dict(output_size=(2, 3), return_indices=True)),
+               ("adaptive_max_pool1d", dict(output_size=3)),
+               ("adaptive_avg_pool2d", dict(output_size=(3, 2))),
+               ("adaptive_avg_pool1d", dict(output_size=2)),
+               ("global_avg_pool2d", {})]
 
 
-@given(case=st.data(), seed=st.integers(0, 2**16), adaptive=st.booleans(),
-       dtype=st.sampled_from([numpy.float32, numpy.float64]))
-def test_max_pool_kernel_matches_a_tap_by_tap_reference(case, seed, adaptive, dtype):
-    """The kernel pools interior windows in two sweeps and border windows one at a time:
-    both must pick the reference's tap, on ties (few distinct values) and NaNs too."""
-    shape = (2,) + tuple(case.draw(st.integers(1, 11)) for _ in range(2))
-    rng = numpy.random.default_rng(seed)
-    planes = rng.integers(0, 3, shape).astype(dtype)
-    planes[rng.random(shape) < case.draw(st.sampled_from([0.0, 0.1]))] = numpy.nan
-    if adaptive:
-        out_size = tuple(case.draw(st.integers(1, size)) for size in shape[1:])
-        g = _adaptive_geometry("test", planes, out_size, 2, False)
+@pytest.mark.parametrize("name, arguments", EMPTY_BATCH, ids=[name for name, _ in EMPTY_BATCH])
+def test_an_empty_batch_gives_what_pytorch_gives(device, torch, name, arguments):
+    """N = 0: empty outputs (and int64 indices) of the right shape and an empty gradient."""
+    spatial = 1 if name.endswith("1d") else 2
+    x = leaf((0, 3) + (5, 6)[-spatial:], device)
+    ours = getattr(F, name)(x, **arguments)
+    ours = ours if isinstance(ours, tuple) else (ours,)
+    if name == "global_avg_pool2d":   # PyTorch's name for it
+        theirs = (torch.nn.functional.adaptive_avg_pool2d(to_torch(torch, x), 1),)
     else:
-        kernel = tuple(case.draw(st.integers(1, 3)) for _ in range(2))
-        arguments = dict(kernel_size=kernel, stride=tuple(case.draw(st.integers(1, 3)) for _ in kernel),
-                         padding=tuple(case.draw(st.integers(0, k // 2)) for k in kernel),
-                         dilation=tuple(case.draw(st.integers(1, 2)) for _ in kernel),
-                         ceil_mode=case.draw(st.booleans()))
-        assume(fits(2, arguments, shape))
-        g = _geometry(*_fixed_windows("test", planes, spatial=2, **arguments)[:3])
-    values, index = pool_numba.max_pool(planes, g.rows, g.cols)
-    expected_values, expected_index = reference_max_pool(planes, g.rows, g.cols)
-    numpy.testing.assert_array_equal(values, expected_values)
-    numpy.testing.assert_array_equal(index, expected_index)
+        theirs = getattr(torch.nn.functional, name)(to_torch(torch, x), **arguments)
+        theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+    for mine, reference in zip(ours, theirs):
+        assert mine.shape == tuple(reference.shape) and str(mine.dtype) == str(reference.dtype).split(".")[-1]
+    ours[0].sum().backward()
+    assert x.grad.shape == x.shape

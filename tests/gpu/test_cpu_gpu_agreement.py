@@ -70,14 +70,16 @@ def _run(name, arrays, device):
     return [y.numpy()] + [x.grad.numpy() for x in xs]
 
 
-@pytest.mark.parametrize("dtype", [numpy.float64, numpy.float32])
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_gpu_equals_cpu(name, dtype):
+def inputs(name, dtype):
+    """The case's input arrays, the same every call."""
     rng = numpy.random.default_rng(0)
     arrays = [rng.standard_normal(shape).astype(dtype) for shape in CASES[name]]
     if name == "batch_norm":
         arrays[1] = arrays[1] + 1
-    cpu, gpu = _run(name, arrays, "cpu"), _run(name, arrays, "cuda")
+    return arrays
+
+
+def assert_same_results(name, dtype, cpu, gpu):
     for position, (on_cpu, on_gpu) in enumerate(zip(cpu, gpu)):
         scale = max(1.0, float(numpy.abs(on_cpu).max(initial=0.0)))
         numpy.testing.assert_allclose(on_gpu, on_cpu, rtol=TOLERANCES[dtype],
@@ -85,20 +87,30 @@ def test_gpu_equals_cpu(name, dtype):
                                       err_msg=f"{name}: array {position} (0 = output, then gradients)")
 
 
-@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
-def test_fused_optimizer_steps_equal_the_cpu_steps(optimizer):
+def optimizer_steps(optimizer, device):
+    """The parameter after five steps of a fused optimizer ('SGD' or 'Adam', that is AdamW)."""
     rng = numpy.random.default_rng(3)
     start, grads = rng.standard_normal(20), [rng.standard_normal(20) for _ in range(5)]
-    results = []
-    for device in ("cpu", "cuda"):
-        p = minicnn.tensor(start, requires_grad=True, device=device)
-        opt = (minicnn.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
-               if optimizer == "SGD" else minicnn.optim.AdamW([p], lr=0.01))
-        for g in grads:
-            p.grad = minicnn.tensor(g, device=device)
-            opt.step()
-        results.append(p.numpy())
-    numpy.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+    p = minicnn.tensor(start, requires_grad=True, device=device)
+    opt = (minicnn.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
+           if optimizer == "SGD" else minicnn.optim.AdamW([p], lr=0.01))
+    for g in grads:
+        p.grad = minicnn.tensor(g, device=device)
+        opt.step()
+    return p.numpy()
+
+
+@pytest.mark.parametrize("dtype", [numpy.float64, numpy.float32])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gpu_equals_cpu(name, dtype):
+    arrays = inputs(name, dtype)
+    assert_same_results(name, dtype, _run(name, arrays, "cpu"), _run(name, arrays, "cuda"))
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_fused_optimizer_steps_equal_the_cpu_steps(optimizer):
+    numpy.testing.assert_allclose(optimizer_steps(optimizer, "cuda"), optimizer_steps(optimizer, "cpu"),
+                                  rtol=1e-12)
 
 
 @pytest.mark.slow

@@ -1,4 +1,6 @@
 """minicnn.optim optimizers against torch.optim (float64), and the Optimizer base class."""
+import re
+
 import numpy
 import pytest
 
@@ -219,3 +221,56 @@ def test_load_state_dict_with_a_wrong_shape_changes_nothing():
                                          r"shape \(2,\) but its parameter has shape \(3,\)"):
         target.load_state_dict(source.state_dict())
     assert target.param_groups[0]["lr"] == 0.5 and target.state == {}
+
+
+# --- step() is an in-place write that autograd sees ---------------------------------------------
+
+def test_every_optimizer_has_a_case():
+    def subclasses(cls):
+        return {s for c in cls.__subclasses__() for s in {c} | subclasses(c)}
+    names = {c.__name__ for c in subclasses(minicnn.optim.Optimizer)
+             if c.__module__.startswith("minicnn.optim")}
+    assert names - {name for name, _ in CASES} == set()
+
+
+@pytest.mark.parametrize("name, options", CASES, ids=CASE_IDS)
+def test_step_bumps_the_version_of_every_parameter_it_updates(device, name, options):
+    """On a GPU, SGD with momentum and Adam take the fused kernels of kernels/optim.cu."""
+    params, optimizer = make_ours(name, options, initial_values(), device)
+    run_ours(params, optimizer, gradient_sequence(4))
+    # gradient_sequence leaves parameter 2 without a gradient at step 3: it is not written.
+    assert [p._version for p in params] == [4, 4, 3]
+
+
+def test_a_step_between_forward_and_backward_makes_backward_raise():
+    """Issue 12's example: backward would otherwise give dy/dw = 2 w at the updated w,
+    [1, 3, 5], instead of [2, 4, 6] at the w that computed y."""
+    w = minicnn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (w * w).sum()
+    w.grad = minicnn.ones(3)
+    SGD([w], lr=0.5).step()
+    with pytest.raises(RuntimeError, match=r"^one of the variables needed for gradient computation "
+                       r"has been modified by an inplace operation: \[float32 tensor of shape "
+                       r"\(3,\)\], which is input [01] of Mul, is at version 1; expected "
+                       r"version 0 instead\."):
+        y.backward()
+    w.grad = None
+    (w * w).sum().backward()            # a forward pass after the step is fine
+    assert w.grad.numpy().tolist() == [1.0, 3.0, 5.0]
+
+
+def test_the_message_is_pytorchs(torch):
+    def message(library, tensor, optimizer):
+        w = tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = (w * w).sum()
+        w.grad = library.ones(3)
+        optimizer([w], lr=0.5).step()
+        with pytest.raises(RuntimeError) as error:
+            y.backward()
+        return str(error.value)
+    ours = message(minicnn, minicnn.tensor, SGD)
+    theirs = message(torch, torch.tensor, torch.optim.SGD)
+    for part in (r"^(one of the variables needed for gradient computation has been modified by "
+                 r"an inplace operation: )\[", r"\](?:, which is [^,]+,)? (is at version 1; "
+                 r"expected version 0 instead\. Hint: )"):
+        assert re.search(part, ours).groups() == re.search(part, theirs).groups()

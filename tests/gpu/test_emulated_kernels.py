@@ -1,0 +1,254 @@
+"""Every CUDA kernel of kernels/*.cu, run on the CPU emulator through its wrapper in
+gpu_kernels/, equals the CPU result (cpu_reference.py) in float32 and float64, on
+hypothesis-drawn small shapes: once in a single pass, once with a grid-stride loop that goes
+round several times (the `launch_size` fixture). A registry test fails when a kernel has no
+case here. Outputs are compared everywhere, so an element a kernel forgets shows as NaN
+(the emulator fills fresh shared memory with NaN, and these tests fill outputs with it).
+"""
+import numpy
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from minicnn.backend import cuda_kernels
+from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
+from minicnn.gpu_kernels import batch_norm, conv, optim, pool, softmax_cross_entropy
+
+from . import cpu_reference as reference
+from .conftest import requires_compiler
+
+pytestmark = requires_compiler
+DTYPES = [numpy.float32, numpy.float64]
+EXERCISED = set()
+
+
+def exercises(*kernels):
+    """Mark a test as the emulated test of these kernels (names in kernels/*.cu)."""
+    def mark(test):
+        EXERCISED.update(kernels)
+        return test
+    return mark
+
+
+def assert_close(actual, expected, what):
+    tolerance = 2e-5 if expected.dtype == numpy.float32 else 1e-12
+    scale = max(1.0, float(numpy.abs(expected).max(initial=0.0)))
+    assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype} != {expected.dtype}"
+    numpy.testing.assert_allclose(actual, expected, rtol=tolerance, atol=tolerance * scale,
+                                  err_msg=what)
+
+
+def normal(rng, shape, dtype):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+# --- im2col.cu -------------------------------------------------------------------------------
+
+@st.composite
+def conv_geometries(draw):
+    in_size = (draw(st.integers(1, 7)), draw(st.integers(1, 7)))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))
+    out_size = tuple(correlation_size(*args) for args in zip(in_size, kernel, stride, padding, dilation))
+    assume(min(out_size) >= 1)
+    return ConvGeometry(in_size, out_size, kernel, stride, padding, dilation, groups=1)
+
+
+@exercises("im2col", "col2im")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(geometry=conv_geometries(), batch=st.integers(1, 2), channels=st.integers(1, 3),
+       seed=st.integers(0, 2 ** 16))
+def test_im2col_and_col2im(launch_size, dtype, geometry, batch, channels, seed):
+    rng = numpy.random.default_rng(seed)
+    x = normal(rng, (batch, channels) + geometry.in_size, dtype)
+    with cuda_kernels.emulated():
+        col = conv.im2col(x, geometry)
+        assert_close(col, reference.im2col(x, geometry), "im2col")
+        c = normal(rng, col.shape, dtype)
+        assert_close(conv.col2im(c, geometry, batch, channels),
+                     reference.col2im(c, geometry, batch, channels), "col2im")
+
+
+# --- pool.cu ---------------------------------------------------------------------------------
+
+@st.composite
+def windows(draw, size):
+    """(start, count, step) of pooling windows over an axis of `size`, fixed or adaptive,
+    each with at least one tap inside the axis (as PyTorch's arguments guarantee)."""
+    if draw(st.booleans()):
+        kernel, stride, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        padding = draw(st.integers(0, kernel // 2))
+        out = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+        assume(out >= 1)
+        start, count, step = numpy.arange(out) * stride - padding, numpy.full(out, kernel), dilation
+    else:
+        o = numpy.arange(draw(st.integers(1, size)))
+        start, count, step = o * size // len(o), -(-(o + 1) * size // len(o)) - o * size // len(o), 1
+    window = (start.astype(numpy.int64), count.astype(numpy.int64), step)
+    assume(all(len(reference._taps(window, k, size)) for k in range(len(start))))
+    return window
+
+
+@st.composite
+def pool_problems(draw):
+    planes, height, width = draw(st.integers(1, 4)), draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    return planes, (height, width), draw(windows(height)), draw(windows(width))
+
+
+@exercises("max_pool_planes", "scatter_add_planes")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(problem=pool_problems(), seed=st.integers(0, 2 ** 16), with_nan=st.booleans())
+def test_max_pool_and_its_backward(launch_size, dtype, problem, seed, with_nan):
+    planes, in_size, rows, cols = problem
+    rng = numpy.random.default_rng(seed)
+    x = normal(rng, (planes,) + in_size, dtype)
+    if with_nan:      # one NaN per plane: it wins every window it is in
+        x.reshape(planes, -1)[:, rng.integers(x[0].size)] = numpy.nan
+    with cuda_kernels.emulated():
+        values, index = pool.max_pool(x, rows, cols)
+        expected_values, expected_index = reference.max_pool(x, rows, cols)
+        assert_close(values, expected_values, "max_pool values")
+        numpy.testing.assert_array_equal(index, expected_index, err_msg="max_pool index")
+        # max-pool's backward is the scatter of the output gradient to those positions
+        gy = normal(rng, values.shape, dtype).reshape(planes, -1)
+        size = in_size[0] * in_size[1]
+        flat_index = index.reshape(planes, -1)
+        assert_close(pool.scatter_add(gy, flat_index, size),
+                     reference.scatter_add(gy, flat_index, size), "scatter_add")
+
+
+@exercises("scatter_add_planes")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(planes=st.integers(1, 4), length=st.integers(1, 40), size=st.integers(1, 9),
+       shared_index=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_scatter_add_with_one_or_many_index_rows(launch_size, dtype, planes, length, size,
+                                                  shared_index, seed):
+    rng = numpy.random.default_rng(seed)
+    values = normal(rng, (planes, length), dtype)
+    index = rng.integers(0, size, (1 if shared_index else planes, length))   # repeats collide
+    with cuda_kernels.emulated():
+        assert_close(pool.scatter_add(values, index, size),
+                     reference.scatter_add(values, index, size), "scatter_add")
+
+
+@exercises("avg_pool_planes", "avg_pool_backward_planes")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(problem=pool_problems(), seed=st.integers(0, 2 ** 16))
+def test_avg_pool_and_its_backward(launch_size, dtype, problem, seed):
+    planes, in_size, rows, cols = problem
+    rng = numpy.random.default_rng(seed)
+    x = normal(rng, (planes,) + in_size, dtype)
+    divisor = rng.uniform(1, 9, (len(rows[0]), len(cols[0])))
+    with cuda_kernels.emulated():
+        out = pool.avg_pool(x, rows, cols, divisor)
+        assert_close(out, reference.avg_pool(x, rows, cols, divisor), "avg_pool")
+        gy = normal(rng, out.shape, dtype)
+        assert_close(pool.avg_pool_backward(gy, rows, cols, divisor, in_size),
+                     reference.avg_pool_backward(gy, rows, cols, divisor, in_size),
+                     "avg_pool_backward")
+
+
+# --- batch_norm.cu ---------------------------------------------------------------------------
+
+@exercises("batch_norm_stats", "batch_norm_backward_reduce", "batch_norm_backward_input")
+@pytest.mark.parametrize("thread_order", ["forward", "reverse", "shuffle"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(batch=st.integers(1, 3), channels=st.integers(1, 3),
+       spatial=st.lists(st.integers(1, 5), max_size=2), with_weight=st.booleans(),
+       seed=st.integers(0, 2 ** 16))
+def test_batch_norm(launch_size, thread_order, dtype, batch, channels, spatial, with_weight, seed):
+    rng = numpy.random.default_rng(seed)
+    shape = (batch, channels) + tuple(spatial)
+    x, gy = normal(rng, shape, dtype) * 3 + 1, normal(rng, shape, dtype)
+    weight = normal(rng, channels, dtype) if with_weight else None
+    with cuda_kernels.emulated(thread_order=thread_order):
+        mean, var = batch_norm.batch_norm_stats(x)
+        expected_mean, expected_var = reference.batch_norm_stats(x)
+        assert_close(mean, expected_mean, "mean")
+        assert_close(var, expected_var, "var")
+        invstd = (1 / numpy.sqrt(expected_var + 1e-5)).astype(dtype)
+        for what, got, expected in zip(("grad_input", "sum gy * x_hat", "sum gy"),
+                                       batch_norm.batch_norm_backward(gy, x, expected_mean, invstd, weight),
+                                       reference.batch_norm_backward(gy, x, expected_mean, invstd, weight)):
+            assert_close(got, expected, what)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_reductions_loop_when_a_channel_has_more_values_than_threads(dtype):
+    # 3 * 100 values per channel for 256 threads: each thread sums one or two of them.
+    rng = numpy.random.default_rng(0)
+    x, gy = normal(rng, (3, 2, 100), dtype), normal(rng, (3, 2, 100), dtype)
+    with cuda_kernels.emulated(thread_order="shuffle"):
+        for got, expected in zip(batch_norm.batch_norm_stats(x), reference.batch_norm_stats(x)):
+            assert_close(got, expected, "statistics")
+        mean, var = reference.batch_norm_stats(x)
+        invstd = (1 / numpy.sqrt(var + 1e-5)).astype(dtype)
+        for got, expected in zip(batch_norm.batch_norm_backward(gy, x, mean, invstd, None),
+                                 reference.batch_norm_backward(gy, x, mean, invstd, None)):
+            assert_close(got, expected, "backward")
+
+
+# --- softmax_cross_entropy.cu ----------------------------------------------------------------
+
+@exercises("softmax_cross_entropy_forward", "softmax_cross_entropy_backward")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(rows=st.integers(1, 20), classes=st.integers(1, 12), seed=st.integers(0, 2 ** 16))
+def test_softmax_cross_entropy(launch_size, dtype, rows, classes, seed):
+    rng = numpy.random.default_rng(seed)
+    logits = normal(rng, (rows, classes), dtype) * 5
+    coefficients = rng.uniform(0, 1, (rows, classes)).astype(dtype)   # smoothed, weighted targets
+    with cuda_kernels.emulated():
+        results = softmax_cross_entropy.softmax_cross_entropy_forward(logits, coefficients)
+        expected = reference.softmax_cross_entropy_forward(logits, coefficients)
+        for what, got, wanted in zip(("loss", "log-sum-exp", "coefficient sum"), results, expected):
+            assert_close(got, wanted, what)
+        grad_loss = normal(rng, rows, dtype)
+        assert_close(softmax_cross_entropy.softmax_cross_entropy_backward(logits, coefficients, *expected[1:], grad_loss),
+                     reference.softmax_cross_entropy_backward(logits, coefficients, *expected[1:], grad_loss),
+                     "grad_logits")
+
+
+# --- optim.cu --------------------------------------------------------------------------------
+
+@exercises("sgd_momentum_update")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(size=st.integers(1, 300), nesterov=st.booleans(), first_step=st.booleans(),
+       dampening=st.sampled_from([0.0, 0.1]), weight_decay=st.sampled_from([0.0, 0.01]),
+       seed=st.integers(0, 2 ** 16))
+def test_sgd_momentum_update(launch_size, dtype, size, nesterov, first_step, dampening,
+                             weight_decay, seed):
+    rng = numpy.random.default_rng(seed)
+    param, grad, buf = (normal(rng, size, dtype) for _ in range(3))
+    expected = reference.sgd_momentum_update(param, grad, buf, 0.1, 0.9, dampening, weight_decay,
+                                             nesterov, first_step)
+    with cuda_kernels.emulated():
+        optim.sgd_momentum_update(param, grad, buf, 0.1, 0.9, dampening, weight_decay, nesterov,
+                                  first_step)
+    assert_close(param, expected[0], "param")
+    assert_close(buf, expected[1], "momentum buffer")
+
+
+@exercises("adam_update")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(size=st.integers(1, 300), step=st.integers(1, 5), decoupled=st.booleans(),
+       weight_decay=st.sampled_from([0.0, 0.05]), seed=st.integers(0, 2 ** 16))
+def test_adam_update(launch_size, dtype, size, step, decoupled, weight_decay, seed):
+    rng = numpy.random.default_rng(seed)
+    param, grad, exp_avg = (normal(rng, size, dtype) for _ in range(3))
+    exp_avg_sq = rng.uniform(0, 1, size).astype(dtype)
+    hyper = dict(step=step, lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=weight_decay,
+                 decoupled_weight_decay=decoupled)
+    expected = reference.adam_update(param, grad, exp_avg, exp_avg_sq, **hyper)
+    with cuda_kernels.emulated():
+        optim.adam_update(param, grad, exp_avg, exp_avg_sq, **hyper)
+    for what, got, wanted in zip(("param", "exp_avg", "exp_avg_sq"), (param, exp_avg, exp_avg_sq), expected):
+        assert_close(got, wanted, what)
+
+
+def test_every_kernel_in_kernels_cu_has_an_emulated_test():
+    kernels = {name.split("<")[0] for source in cuda_kernels.KERNEL_DIR.glob("*.cu")
+               for name in cuda_kernels.family_names(source.stem)}
+    assert kernels, "no template kernels found in kernels/*.cu"
+    assert not kernels - EXERCISED, f"kernels without an emulated test: {sorted(kernels - EXERCISED)}"
