@@ -12,7 +12,8 @@ step that lets a two-stage detector classify proposals of any size (torchvision.
 boxes is a (K, 5) array or Tensor of rows (n, x0, y0, x1, y1), n the image in the batch, or
 a list with one (L, 4) box array per image; coordinates are input pixels, which
 spatial_scale maps onto the feature map. cpu_kernels/reference/roi_align.py states the exact
-definitions (torchvision's); the Numba and CUDA kernels compute them.
+definitions (torchvision's); the Numba and CUDA kernels compute them (cpu_kernels/dispatch.py
+picks one).
 
 Gradients flow to `input` only (a box's coordinates get none, as in torchvision). RoIAlign
 is linear in the input, y = A x, so dL/dx = A^T dL/dy (RoIAlignBackward) and that op's own
@@ -27,19 +28,11 @@ from dataclasses import dataclass
 import numpy
 
 from ..autograd import Function, Tensor
-from ..backend import array_module, is_cupy_array, to_numpy
+from ..backend import array_module, to_numpy
+from ..cpu_kernels import dispatch as kernels
 from .pool import ScatterPlanes
 
 __all__ = ["roi_align", "roi_pool"]
-
-
-def _kernels(array):
-    """The one dispatch point: Numba kernels for NumPy arrays, CUDA kernels for CuPy arrays."""
-    if is_cupy_array(array):
-        from ..gpu_kernels import roi_align
-        return roi_align
-    from ..cpu_kernels import roi_align_numba
-    return roi_align_numba
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,8 +55,8 @@ class RoIAlign(Function):
 
     def forward(self, x):
         g = self.geometry
-        return _kernels(x).roi_align_forward(x, g.rois, g.spatial_scale, g.output_size,
-                                             g.sampling_ratio, g.aligned)
+        return kernels.roi_align_forward(x, g.rois, g.spatial_scale, g.output_size,
+                                         g.sampling_ratio, g.aligned)
 
     def backward(self, gy):
         return RoIAlignBackward(self.geometry)(gy)
@@ -79,8 +72,8 @@ class RoIAlignBackward(Function):
 
     def forward(self, gy):
         g = self.geometry
-        return _kernels(gy).roi_align_backward(gy, g.rois, g.spatial_scale, g.sampling_ratio,
-                                               g.aligned, g.input_shape)
+        return kernels.roi_align_backward(gy, g.rois, g.spatial_scale, g.sampling_ratio,
+                                          g.aligned, g.input_shape)
 
     def backward(self, ggx):
         return RoIAlign(self.geometry)(ggx)
@@ -96,7 +89,7 @@ class RoIPool(Function):
 
     def forward(self, x):
         g = self.geometry
-        values, index = _kernels(x).roi_pool_forward(x, g.rois, g.spatial_scale, g.output_size)
+        values, index = kernels.roi_pool_forward(x, g.rois, g.spatial_scale, g.output_size)
         xp = array_module(x)
         channels, plane = x.shape[1], x.shape[2] * x.shape[3]
         image = xp.asarray(g.rois[:, 0].astype(numpy.int64))[:, None, None, None]

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from minicnn.backend import cuda_kernels
 from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
-from minicnn.gpu_kernels import batch_norm, conv, optim, pool, softmax_cross_entropy
+from minicnn.cpu_kernels.reference import roi_align as roi_reference
+from minicnn.gpu_kernels import batch_norm, conv, optim, pool, roi_align, softmax_cross_entropy
 
 from . import cpu_reference as reference
 from .conftest import requires_compiler
@@ -245,6 +246,54 @@ def test_adam_update(launch_size, dtype, size, step, decoupled, weight_decay, se
         optim.adam_update(param, grad, exp_avg, exp_avg_sq, **hyper)
     for what, got, wanted in zip(("param", "exp_avg", "exp_avg_sq"), (param, exp_avg, exp_avg_sq), expected):
         assert_close(got, wanted, what)
+
+
+# --- roi_align.cu ----------------------------------------------------------------------------
+
+@st.composite
+def roi_problems(draw):
+    """A small feature map and RoIs partly outside it, some empty, in several images."""
+    rng = numpy.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    batch, channels = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    height, width = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    count = draw(st.integers(0, 4))
+    corners = rng.uniform(-3, 9, (count, 2))
+    rois = numpy.concatenate([rng.integers(0, batch, (count, 1)), corners,
+                              corners + rng.uniform(0, 8, (count, 2))], axis=1)
+    return ((batch, channels, height, width), rois, draw(st.sampled_from([1.0, 0.5])),
+            (draw(st.integers(1, 3)), draw(st.integers(1, 3))))
+
+
+@exercises("roi_align_forward", "roi_align_backward")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(problem=roi_problems(), sampling_ratio=st.sampled_from([-1, 1, 2]), aligned=st.booleans(),
+       seed=st.integers(0, 2 ** 16))
+def test_roi_align_and_its_backward(launch_size, dtype, problem, sampling_ratio, aligned, seed):
+    shape, rois, scale, output_size = problem
+    rng = numpy.random.default_rng(seed)
+    x = normal(rng, shape, dtype)
+    with cuda_kernels.emulated():
+        y = roi_align.roi_align_forward(x, rois, scale, output_size, sampling_ratio, aligned)
+        assert_close(y, roi_reference.roi_align_forward(x, rois, scale, output_size, sampling_ratio,
+                                                        aligned), "roi_align_forward")
+        gy = normal(rng, y.shape, dtype)
+        assert_close(roi_align.roi_align_backward(gy, rois, scale, sampling_ratio, aligned, shape),
+                     roi_reference.roi_align_backward(gy, rois, scale, sampling_ratio, aligned, shape),
+                     "roi_align_backward")
+
+
+@exercises("roi_pool_forward")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(problem=roi_problems(), seed=st.integers(0, 2 ** 16), ties=st.booleans())
+def test_roi_pool(launch_size, dtype, problem, seed, ties):
+    shape, rois, scale, output_size = problem
+    x = normal(numpy.random.default_rng(seed), shape, dtype)
+    x = numpy.round(x) if ties else x              # equal values: the first max must win
+    with cuda_kernels.emulated():
+        values, index = roi_align.roi_pool_forward(x, rois, scale, output_size)
+    expected_values, expected_index = roi_reference.roi_pool_forward(x, rois, scale, output_size)
+    assert_close(values, expected_values, "roi_pool values")
+    numpy.testing.assert_array_equal(index, expected_index, err_msg="roi_pool index")
 
 
 def test_every_kernel_in_kernels_cu_has_an_emulated_test():
