@@ -14,9 +14,9 @@ pixels of columns 0..3 and rows 0..1 and its area is (x1 - x0)(y1 - y0) = 8, wit
     clip_boxes_to_image(b, (H, W))    corners clamped into [0, W] x [0, H]
     remove_small_boxes(b, min_size)   indices of the boxes with both sides >= min_size
 
-Each function takes an (N, 4) NumPy or CuPy array or a Tensor and returns the same kind. On
-Tensors the results are differentiable (they are built from functional ops), so an IoU can
-be a loss. The IoU of two zero-area boxes is 0/0 = NaN, as in torchvision; detection
+Each function takes an (N, 4) NumPy or CuPy array or a Tensor and returns the same kind,
+from one definition (tensors_or_arrays): on Tensors it runs functional's ops, so the results
+are differentiable and an IoU can be a loss; on arrays, NumPy's (or CuPy's) own. The IoU of two zero-area boxes is 0/0 = NaN, as in torchvision; detection
 targets never hold such boxes (check_target_boxes refuses them).
 """
 import functools
@@ -25,8 +25,8 @@ import numbers
 import numpy
 
 from .. import functional as F
-from ..autograd import Tensor, no_grad
-from ..backend import is_cupy_array, to_numpy
+from ..autograd import Tensor
+from ..backend import array_module, is_cupy_array, to_numpy
 
 __all__ = ["box_area", "box_convert", "box_iou", "box_intersection", "check_boxes",
            "clip_boxes_to_image", "generalized_box_iou", "remove_small_boxes"]
@@ -34,16 +34,44 @@ __all__ = ["box_area", "box_convert", "box_iou", "box_intersection", "check_boxe
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 
 
+class ArrayOps:
+    """The functional ops the box functions use, on plain arrays of module xp (NumPy or
+    CuPy), with functional's names. Arrays need no graph, and NumPy's own functions run ten
+    to twenty times faster than the same steps as Tensor ops."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def maximum(self, a, b):
+        return self.xp.maximum(a, b)
+
+    def minimum(self, a, b):
+        return self.xp.minimum(a, b)
+
+    def clamp(self, x, min=None, max=None):
+        return self.xp.clip(x, min, max)
+
+    def stack(self, arrays, dim=0):
+        return self.xp.stack(arrays, axis=dim)
+
+    def exp(self, x):
+        return self.xp.exp(x)
+
+    def log(self, x):
+        return self.xp.log(x)
+
+
 def tensors_or_arrays(function):
-    """Run `function`, written with Tensor ops, on Tensors as they are (a graph is recorded)
-    and on arrays as Tensors without a graph, handing arrays back: one definition for both."""
+    """One definition for both kinds: `function(ops, *args)` is written with ops.maximum,
+    ops.stack, ... and gets functional (a graph is recorded) when an argument is a Tensor,
+    ArrayOps when they are all arrays."""
     @functools.wraps(function)
     def run(*args, **kwargs):
         if any(isinstance(a, Tensor) for a in args):
-            return function(*args, **kwargs)
-        with no_grad():
-            result = function(*(Tensor(a) if _is_array(a) else a for a in args), **kwargs)
-        return tuple(r.data for r in result) if isinstance(result, tuple) else result.data
+            return function(F, *args, **kwargs)
+        with numpy.errstate(invalid="ignore", divide="ignore"):    # 0/0: NaN, as on Tensors
+            return function(ArrayOps(array_module(*(a for a in args if _is_array(a)))),
+                            *args, **kwargs)
     return run
 
 
@@ -81,7 +109,7 @@ def check_boxes(op, name, boxes, ordered=True):
 
 
 @tensors_or_arrays
-def _area(boxes):
+def _area(ops, boxes):
     return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
 
 
@@ -91,10 +119,10 @@ def box_area(boxes):
 
 
 @tensors_or_arrays
-def _intersection(boxes1, boxes2):
-    top_left = F.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
-    bottom_right = F.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
-    sides = F.clamp(bottom_right - top_left, min=0)
+def _intersection(ops, boxes1, boxes2):
+    top_left = ops.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
+    bottom_right = ops.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    sides = ops.clamp(bottom_right - top_left, min=0)
     return sides[:, :, 0] * sides[:, :, 1]
 
 
@@ -106,7 +134,7 @@ def box_intersection(boxes1, boxes2):
 
 
 @tensors_or_arrays
-def _iou(boxes1, boxes2):
+def _iou(ops, boxes1, boxes2):
     inter = _intersection(boxes1, boxes2)
     union = _area(boxes1)[:, None] + _area(boxes2)[None, :] - inter
     return inter / union, union
@@ -119,10 +147,10 @@ def box_iou(boxes1, boxes2):
 
 
 @tensors_or_arrays
-def _generalized_iou(boxes1, boxes2):
+def _generalized_iou(ops, boxes1, boxes2):
     iou, union = _iou(boxes1, boxes2)
-    top_left = F.minimum(boxes1[:, None, :2], boxes2[None, :, :2])
-    bottom_right = F.maximum(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    top_left = ops.minimum(boxes1[:, None, :2], boxes2[None, :, :2])
+    bottom_right = ops.maximum(boxes1[:, None, 2:], boxes2[None, :, 2:])
     sides = bottom_right - top_left
     hull = sides[:, :, 0] * sides[:, :, 1]
     return iou - (hull - union) / hull
@@ -137,7 +165,7 @@ def generalized_box_iou(boxes1, boxes2):
 
 
 @tensors_or_arrays
-def _convert(boxes, in_fmt, out_fmt):
+def _convert(ops, boxes, in_fmt, out_fmt):
     a, b, c, d = (boxes[:, k] for k in range(4))
     if in_fmt == "xywh":
         a, b, c, d = a, b, a + c, b + d
@@ -147,7 +175,7 @@ def _convert(boxes, in_fmt, out_fmt):
         a, b, c, d = a, b, c - a, d - b
     elif out_fmt == "cxcywh":
         a, b, c, d = (a + c) / 2, (b + d) / 2, c - a, d - b
-    return F.stack([a, b, c, d], dim=1)
+    return ops.stack([a, b, c, d], dim=1)
 
 
 def box_convert(boxes, in_fmt, out_fmt):
@@ -162,10 +190,10 @@ def box_convert(boxes, in_fmt, out_fmt):
 
 
 @tensors_or_arrays
-def _clip(boxes, height, width):
-    x = F.clamp(boxes[:, 0::2], min=0, max=width)
-    y = F.clamp(boxes[:, 1::2], min=0, max=height)
-    return F.stack([x[:, 0], y[:, 0], x[:, 1], y[:, 1]], dim=1)
+def _clip(ops, boxes, height, width):
+    x = ops.clamp(boxes[:, 0::2], min=0, max=width)
+    y = ops.clamp(boxes[:, 1::2], min=0, max=height)
+    return ops.stack([x[:, 0], y[:, 0], x[:, 1], y[:, 1]], dim=1)
 
 
 def clip_boxes_to_image(boxes, size):

@@ -18,7 +18,6 @@ boxes.py (decode of a Tensor is differentiable).
 """
 import math
 
-from .. import functional as F
 from .boxes import check_boxes, tensors_or_arrays
 
 __all__ = ["BoxCoder"]
@@ -60,21 +59,21 @@ def _centres(boxes):
 
 
 @tensors_or_arrays
-def _encode(boxes, anchors, weights):
+def _encode(ops, boxes, anchors, weights):
     wx, wy, ww, wh = weights
     x, y, w, h = _centres(boxes)
     xa, ya, wa, ha = _centres(anchors)
-    return F.stack([wx * (x - xa) / wa, wy * (y - ya) / ha,
-                    ww * F.log(w / wa), wh * F.log(h / ha)], dim=1)
+    return ops.stack([wx * (x - xa) / wa, wy * (y - ya) / ha,
+                      ww * ops.log(w / wa), wh * ops.log(h / ha)], dim=1)
 
 
 @tensors_or_arrays
-def _decode(codes, anchors, weights, clip):
+def _decode(ops, codes, anchors, weights, clip):
     wx, wy, ww, wh = weights
     xa, ya, wa, ha = (part[:, None] for part in _centres(anchors))
     x = codes[:, 0::4] / wx * wa + xa
     y = codes[:, 1::4] / wy * ha + ya
-    half_w = 0.5 * F.exp(F.clamp(codes[:, 2::4] / ww, max=clip)) * wa
-    half_h = 0.5 * F.exp(F.clamp(codes[:, 3::4] / wh, max=clip)) * ha
-    boxes = F.stack([x - half_w, y - half_h, x + half_w, y + half_h], dim=2)   # (N, K, 4)
+    half_w = 0.5 * ops.exp(ops.clamp(codes[:, 2::4] / ww, max=clip)) * wa
+    half_h = 0.5 * ops.exp(ops.clamp(codes[:, 3::4] / wh, max=clip)) * ha
+    boxes = ops.stack([x - half_w, y - half_h, x + half_w, y + half_h], dim=2)   # (N, K, 4)
     return boxes.reshape(codes.shape[0], -1)
