@@ -38,7 +38,7 @@ import numpy
 
 from .boxes import as_numpy, box_area, box_intersection, check_boxes
 
-__all__ = ["CocoEvaluation", "coco_evaluate", "voc_ap", "voc_evaluate", "COCO_STAT_NAMES"]
+__all__ = ["CocoEvaluation", "coco_evaluate", "detected", "voc_ap", "voc_evaluate", "COCO_STAT_NAMES"]
 
 IOU_THRESHOLDS = numpy.linspace(0.5, 0.95, int(numpy.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
 RECALL_LEVELS = numpy.linspace(0.0, 1.00, int(numpy.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
@@ -214,6 +214,28 @@ def _coco_stats(precision, recall):
     return numpy.array([ap(), ap(0.5), ap(0.75), ap(area="small"), ap(area="medium"),
                         ap(area="large"), ar(max_det=1), ar(max_det=10), ar(), ar("small"),
                         ar("medium"), ar("large")])
+
+
+def detected(detections, ground_truths, iou_threshold=0.5, min_score=0.0):
+    """For each image, a bool per true box: found by a detection of its class scoring at
+    least min_score with IoU >= iou_threshold, detections taken by descending score, each
+    box found once (COCO's matching at one threshold, without crowd or area rules). Binned
+    by a box's size or occlusion, it shows which objects a detector misses."""
+    dts, gts = _check_lists("detected", detections, ground_truths)
+    found = []
+    for dt, gt in zip(dts, gts):
+        image_found = numpy.zeros(len(gt["boxes"]), bool)
+        confident = dt["scores"] >= min_score
+        for label in numpy.unique(gt["labels"]):
+            boxes = numpy.flatnonzero(gt["labels"] == label)
+            mine = numpy.flatnonzero(confident & (dt["labels"] == label))
+            mine = mine[numpy.argsort(-dt["scores"][mine], kind="stable")]
+            iou = _coco_iou(dt["boxes"][mine], gt["boxes"][boxes], numpy.zeros(len(boxes), bool))
+            matched = _match(iou, numpy.zeros(len(boxes), bool), numpy.zeros(len(boxes), bool),
+                             numpy.array([iou_threshold]))[0]
+            image_found[boxes[matched[matched >= 0]]] = True
+        found.append(image_found)
+    return found
 
 
 # --- PASCAL VOC ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import io
 import numpy
 import pytest
 
-from minicnn.detection.evaluate import coco_evaluate, voc_ap, voc_evaluate
+from minicnn.detection.evaluate import coco_evaluate, detected, voc_ap, voc_evaluate
 
 
 def random_scenes(seed, images=8, classes=3, crowded=False, with_crowd=False):
@@ -132,3 +132,14 @@ def test_iou_ties_go_to_the_later_box_as_in_pycocotools():
     ours = coco_evaluate(detections, truths)
     assert ours.recall[0, 0, 0, 2] == 0.5
     numpy.testing.assert_allclose(ours.stats, pycocotools_stats(detections, truths, 1).stats, atol=1e-6)
+
+
+def test_detected_marks_each_true_box_once():
+    truths = [{"boxes": numpy.array([[0, 0, 10, 10], [20, 20, 30, 30], [40, 40, 50, 50.0]]),
+               "labels": numpy.array([0, 0, 1])}]
+    detections = [{"boxes": numpy.array([[0, 0, 10, 11], [0, 0, 10, 10], [40, 40, 50, 50], [20, 20, 24, 24.0]]),
+                   "scores": numpy.array([0.9, 0.8, 0.7, 0.95]), "labels": numpy.array([0, 0, 0, 0])}]
+    # Box 0 is found (twice over: counted once); box 1 only by a box of IoU 0.16; box 2 by a
+    # detection of the wrong class.
+    assert detected(detections, truths)[0].tolist() == [True, False, False]
+    assert detected(detections, truths, min_score=0.95)[0].tolist() == [False, False, False]
