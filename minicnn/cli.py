@@ -40,7 +40,8 @@ OPTIMIZERS = {
 }
 DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
-            "patience": None, "augment": True, "conv_algorithm": "default"}
+            "patience": None, "augment": "basic", "mixup": None, "cutmix": False,
+            "conv_algorithm": "default"}
 # What --resume may change. The other options define what is trained on what, so the
 # checkpoint would no longer match them; --epochs and --lr re-plan the cosine schedule.
 CHANGEABLE_ON_RESUME = ("epochs", "lr", "patience", "device", "root")
@@ -76,9 +77,16 @@ def build_parser():
     train.add_argument("--seed", type=int, help="seed of weights and shuffling (default: 0)")
     train.add_argument("--limit", type=int, help="use only the first N train and test samples")
     train.add_argument("--root", help="folder of file-based datasets (default: data)")
-    train.add_argument("--augment", action=argparse.BooleanOptionalAction,
-                       help="random shifts by up to 2 pixels, and flips for colour images "
-                            "(default: on)")
+    train.add_argument("--augment", choices=transforms.POLICIES,
+                       help="augmentation policy: none, basic (random shifts by up to 2 pixels, "
+                            "and flips for colour images), strong (basic + affine maps, colour "
+                            "jitter, erasing) (default: basic)")
+    train.add_argument("--no-augment", dest="augment", action="store_const", const="none",
+                       help="the same as --augment none")
+    train.add_argument("--mixup", type=float, metavar="ALPHA",
+                       help="MixUp training batches, lambda ~ Beta(ALPHA, ALPHA)")
+    train.add_argument("--cutmix", action="store_const", const=True,
+                       help="CutMix training batches (with --mixup: one of the two per batch)")
     train.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
     train.add_argument("--conv-algorithm", choices=ALGORITHMS,
                        help="CPU convolution kernels: 'default' chooses them by a fixed rule, so "
@@ -106,14 +114,24 @@ def build_parser():
 
 # --- pieces shared by the commands ----------------------------------------------------------
 def augmentation(config, train):
-    """Random shifts (padding 2, crop back) for training; flips too where mirror images make
-    sense (colour photos and shapes, not digits)."""
-    if not (train and config["augment"]):
+    """The training images' augmentation policy (transforms/policies.py), with flips where
+    mirror images make sense (colour photos and shapes, not digits)."""
+    if not train:
         return None
-    steps = [transforms.RandomCrop(padding=2)]
-    if config["dataset"] in ("cifar10", "shapes"):
-        steps.append(transforms.RandomHorizontalFlip())
-    return transforms.Compose(steps)
+    # Run directories written before the named policies saved true or false.
+    policy = {True: "basic", False: "none"}.get(config["augment"], config["augment"])
+    return transforms.augmentation_policy(policy, hflip=config["dataset"] in ("cifar10", "shapes"))
+
+
+def batch_mixing(config, num_classes):
+    """MixUp and/or CutMix of the training batches (one of the two per batch when both are
+    asked for), or None."""
+    mixings = []
+    if config["mixup"] is not None:
+        mixings.append(transforms.MixUp(config["mixup"], num_classes))
+    if config["cutmix"]:
+        mixings.append(transforms.CutMix(num_classes=num_classes))
+    return transforms.RandomChoice(mixings) if mixings else None
 
 
 def load_split(config, train):
@@ -270,7 +288,8 @@ def train_command(args):
     optimizer = OPTIMIZERS[config["optimizer"]](model.parameters(), config["lr"])
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config["epochs"])
     trainer = Trainer(model, optimizer,
-                      DataLoader(train_data, batch_size=config["batch_size"], shuffle=True),
+                      DataLoader(train_data, batch_size=config["batch_size"], shuffle=True,
+                                 batch_transform=batch_mixing(config, len(config["class_names"]))),
                       DataLoader(test_data, batch_size=256), scheduler, out_dir=run_dir,
                       patience=config["patience"], quiet=args.quiet,
                       class_names=config["class_names"])

@@ -11,9 +11,10 @@ import numpy
 import pytest
 
 import minicnn.functional as F
-from minicnn.cli import main
-from minicnn.serialization import load
+from minicnn.cli import augmentation, build_parser, main
 from minicnn.cpu_kernels import dispatch
+from minicnn.data import transforms
+from minicnn.serialization import load
 from minicnn.training import Trainer
 
 pytest.importorskip("mlxtend")
@@ -133,6 +134,48 @@ def test_auto_saves_its_choices_and_a_resume_reuses_them(tmp_path, monkeypatch):
     assert weights[0] == weights[1]
 
 
+def test_augmentation_options_are_recorded_and_resume_reproduces_the_run(tmp_path, monkeypatch):
+    """--augment, --mixup and --cutmix draw from the global generator, which the checkpoint
+    saves: a run interrupted after its first epoch and resumed trains the same weights as
+    one that was not interrupted."""
+    options = ["train", "--epochs", "2", "--limit", "96", "--batch-size", "32", "--augment",
+               "strong", "--mixup", "0.4", "--cutmix", "--out", str(tmp_path), "--quiet"]
+    main(options + ["--name", "straight"])
+    interrupt = iter([True])
+    original = Trainer.should_stop_early
+
+    def interrupted_once(self):
+        if next(interrupt, False):
+            raise KeyboardInterrupt
+        return original(self)
+    monkeypatch.setattr(Trainer, "should_stop_early", interrupted_once)
+    with pytest.raises(SystemExit):                 # exit 130 after epoch 1's checkpoint
+        main(options + ["--name", "resumed"])
+    main(["train", "--resume", "--name", "resumed", "--out", str(tmp_path), "--quiet"])
+    config = json.loads((tmp_path / "resumed" / "config.json").read_text())
+    assert (config["augment"], config["mixup"], config["cutmix"]) == ("strong", 0.4, True)
+    straight, resumed = (json.loads((tmp_path / name / "metrics.json").read_text())["history"]
+                         for name in ("straight", "resumed"))
+    assert resumed["epoch"] == [1, 2]
+    assert resumed["train_loss"] == straight["train_loss"]
+    assert resumed["val_loss"] == straight["val_loss"]
+    weights = [numpy.load(tmp_path / name / "model.npz") for name in ("straight", "resumed")]
+    for key in weights[0].files:
+        numpy.testing.assert_array_equal(weights[0][key], weights[1][key])
+
+
+def test_no_augment_and_old_configs_map_to_named_policies():
+    assert build_parser().parse_args(["train", "--no-augment"]).augment == "none"
+    assert build_parser().parse_args(["train"]).augment is None          # the default: basic
+    # Run directories written before the named policies saved "augment": true or false.
+    for saved, steps in ((True, [transforms.RandomCrop]), (False, []),
+                         ("strong", [transforms.RandomCrop, transforms.RandomAffine,
+                                     transforms.ColorJitter, transforms.RandomErasing])):
+        policy = augmentation({"augment": saved, "dataset": "mnist5k"}, train=True)
+        assert [type(step) for step in policy.transforms] == steps
+    assert augmentation({"augment": "strong", "dataset": "mnist5k"}, train=False) is None
+
+
 def test_unknown_names_exit_2_listing_choices(capsys):
     for option, name, valid in (("--model", "lenet7", "lenet5"), ("--dataset", "mnist6k", "mnist5k")):
         with pytest.raises(SystemExit) as exit_info:
@@ -149,6 +192,14 @@ def test_errors_name_the_problem(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--epochs", "0", "--out", str(tmp_path)])
     assert "--epochs must be a positive integer, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--mixup", "0", "--limit", "8", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "MixUp: 'alpha' must be > 0 (the Beta(alpha, alpha) distribution of lambda), got 0.0" \
+        in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--augment", "medium"])
+    assert "invalid choice: 'medium'" in capsys.readouterr().err
 
 
 # --- run directories are never destroyed by accident -----------------------------------------

@@ -30,8 +30,8 @@ class Dataset:
 class TensorDataset(Dataset):
     """Samples are the i-th rows of equally long arrays: `TensorDataset(images, labels)`.
 
-    `transform` (a callable on arrays, see transforms.py) is applied to the first array, to
-    one sample (C, H, W) or to a whole batch (N, C, H, W) at a time.
+    `transform` (a callable on arrays, see the transforms package) is applied to the first
+    array, to one sample (C, H, W) or to a whole batch (N, C, H, W) at a time.
     """
 
     def __init__(self, *tensors, transform=None):

@@ -42,14 +42,17 @@ class DataLoader:
     """Iterate over `dataset` in batches.
 
     DataLoader(dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
-               drop_last=False, collate_fn=None, generator=None)
+               drop_last=False, collate_fn=None, generator=None, batch_transform=None)
 
     shuffle=True draws a new order every epoch from `generator` (a numpy Generator), or,
     by default, from minicnn's global generator, so `minicnn.manual_seed` fixes it.
+    batch_transform (a minicnn extension) is called on every finished batch, with its
+    fields as arguments, and returns the batch to yield: batch_transform=MixUp(...) mixes
+    the (images, labels) of each batch.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
-                 drop_last=False, collate_fn=None, generator=None):
+                 drop_last=False, collate_fn=None, generator=None, batch_transform=None):
         if len(dataset) == 0:
             raise ValueError("DataLoader: the dataset is empty (len(dataset) == 0)")
         self.dataset = dataset
@@ -71,6 +74,7 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.drop_last = drop_last
         self.collate_fn = collate_fn
+        self.batch_transform = batch_transform
         self._gather = batch_gatherer(dataset) if collate_fn is None else None
 
     def __len__(self):
@@ -79,7 +83,10 @@ class DataLoader:
     def __iter__(self):
         for indices in self.batch_sampler:
             if self._gather is not None:
-                yield self._gather(numpy.asarray(indices, dtype=numpy.int64))
+                batch = self._gather(numpy.asarray(indices, dtype=numpy.int64))
             else:
-                collate = self.collate_fn or default_collate
-                yield collate([self.dataset[i] for i in indices])
+                batch = (self.collate_fn or default_collate)([self.dataset[i] for i in indices])
+            if self.batch_transform is not None:
+                fields = batch if isinstance(batch, (tuple, list)) else (batch,)
+                batch = self.batch_transform(*fields)
+            yield batch

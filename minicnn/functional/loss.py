@@ -14,7 +14,7 @@ from ..autograd.tensor import as_array
 from ..backend import array_module, is_cupy_array
 from ..gpu_kernels.softmax_cross_entropy import (softmax_cross_entropy_backward,
                                                  softmax_cross_entropy_forward)
-from .activation import softmax, softplus
+from .activation import log_softmax, softmax, softplus
 from .shape import unsqueeze
 from .elementwise import abs, clip, exp, log, log1p, maximum, where
 from .reduce import mean, sum
@@ -73,25 +73,82 @@ class SoftmaxCrossEntropy(Function):
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
-    """Softmax cross-entropy of logits `input` against class indices `target`.
+    """Softmax cross-entropy of logits `input` against class indices or class probabilities.
 
-    input (N, C) or (N, C, d1, ...) logits (or (C,) for one sample); target (N,) or
-    (N, d1, ...) integers in [0, C) or ignore_index. The loss of a sample with target t is
-
-        l = -(1 - eps) w_t log p_t - (eps / C) sum_c w_c log p_c,     p = softmax(input),
-
-    eps = label_smoothing, w = weight (ones by default); ignored samples count 0.
-    'mean' divides the sum by sum of w_t over the samples not ignored, as PyTorch does.
-    dL/dinput = softmax(input) * sum_c(a_c) - a, with a the coefficients of _coefficients.
+    input (N, C) or (N, C, d1, ...) logits (or (C,) for one sample), p = softmax(input).
+    target, as in PyTorch, is either
+    - class indices: (N,) or (N, d1, ...) integers in [0, C) or ignore_index; a sample with
+      target t has
+          l = -(1 - eps) w_t log p_t - (eps / C) sum_c w_c log p_c,
+      ignored samples count 0, and 'mean' divides the sum by sum of w_t over the samples
+      not ignored;
+    - class probabilities (e.g. MixUp's soft labels): floats shaped like input, >= 0 and
+      summing to 1 over the classes; l = -sum_c w_c q_c log p_c with
+      q = (1 - eps) target + eps / C, and 'mean' divides by the number of samples
+      (N d1 ...), not by the weights.
+    eps = label_smoothing, w = weight (ones by default).
+    dL/dinput = softmax(input) * sum_c(a_c) - a, with a the coefficients of the loss
+    l = -sum_c a_c log p_c; dL/dtarget = -(1 - eps) w log p when the target requires grad.
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     input = as_tensor(input)
+    if _holds_probabilities(target):
+        return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
     target = _class_targets("cross_entropy", input, target, ignore_index)
     coefficients, total_weight = _coefficients("cross_entropy", input, target, weight,
                                                ignore_index, label_smoothing)
     losses = SoftmaxCrossEntropy(coefficients, _class_axis(input))(input)
     return _reduce_classification("cross_entropy", losses, total_weight, reduction)
+
+
+def _holds_probabilities(target):
+    """Whether a cross_entropy target is class probabilities (floats), not indices."""
+    dtype = target.dtype if hasattr(target, "dtype") else numpy.asarray(target).dtype
+    return numpy.dtype(dtype).kind == "f"
+
+
+def _cross_entropy_probabilities(input, target, weight, reduction, smoothing):
+    """cross_entropy against class probabilities `target` shaped like `input`."""
+    op = "cross_entropy"
+    target = as_tensor(target, like=input)
+    axis = _class_axis(input)
+    _check_probabilities(op, input, target.data, axis)
+    classes = input.shape[axis]
+    class_weight = _class_weight(op, weight, classes, input.data).reshape(
+        _keepdims_shape([1] * input.ndim, axis, classes))
+    samples = array_module(input.data).asarray(input.numel() // classes, dtype=input.dtype)
+    if target.requires_grad:
+        # The loss is also a function of the target: build it from differentiable ops.
+        smoothed = target * (1 - smoothing) + smoothing / classes
+        losses = -sum(smoothed * Tensor(class_weight) * log_softmax(input, dim=axis), axis=axis)
+    else:
+        coefficients = ((1 - smoothing) * target.data + smoothing / classes) * class_weight
+        losses = SoftmaxCrossEntropy(coefficients.astype(input.dtype), axis)(input)
+    return _reduce_classification(op, losses, samples, reduction)
+
+
+def _check_probabilities(op, input, target, axis):
+    """`target` must have input's shape, hold values >= 0, and sum to 1 over the classes
+    (within 1e-3, room for float32 rounding but not for a missing class)."""
+    if input.ndim == 0:
+        raise ValueError(f"{op}: 'input' must have a class dimension, got a 0-d tensor")
+    if tuple(target.shape) != input.shape:
+        indices_shape = input.shape[:axis] + input.shape[axis + 1:]
+        raise ValueError(f"{op}: 'target' must be class indices (integers) of shape "
+                         f"{indices_shape} or class probabilities (floats) of shape "
+                         f"{input.shape} like 'input', got {target.dtype} of shape "
+                         f"{tuple(target.shape)}")
+    xp = array_module(target)
+    sums = target.sum(axis=axis)
+    wrong = (xp.abs(sums - 1) > 1e-3) | (target < 0).any(axis=axis)
+    if bool(wrong.any()):
+        position = numpy.unravel_index(int(xp.argmax(wrong.ravel())), wrong.shape)
+        where_in_batch = position[0] if len(position) == 1 else tuple(int(i) for i in position)
+        raise ValueError(f"{op}: 'target' of class probabilities must be >= 0 and sum to 1 over "
+                         f"the {input.shape[axis]} classes; sample {where_in_batch} sums to "
+                         f"{float(sums[position]):.6g} with smallest value "
+                         f"{float(target.min(axis=axis)[position]):.6g}")
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):

@@ -11,6 +11,13 @@ def accuracy(predictions, targets):
     return float(numpy.mean(predictions == targets)) if targets.size else float("nan")
 
 
+def class_indices(targets):
+    """Targets as class indices: class probabilities (N, C, ...) (floats, e.g. MixUp's soft
+    labels) become the most probable class, argmax over axis 1; indices stay as they are."""
+    targets = numpy.asarray(targets)
+    return targets.argmax(axis=1) if targets.dtype.kind == "f" else targets
+
+
 def confusion_matrix(predictions, targets, num_classes):
     """matrix[true, predicted] = number of samples of class `true` predicted as `predicted`."""
     predictions = numpy.asarray(predictions, dtype=numpy.int64)

@@ -30,7 +30,7 @@ from ..backend.random import get_rng_state, set_rng_state
 from ..data import DataLoader
 from .checkpoint import load_checkpoint, save_checkpoint
 from .memory import warn_if_step_too_large
-from .metrics import accuracy, confusion_matrix
+from .metrics import accuracy, class_indices, confusion_matrix
 from .plots import save_curves
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
@@ -101,7 +101,7 @@ class Trainer:
             loss.backward()
             self.optimizer.step()
             total_loss += value * len(labels)
-            correct += int((to_numpy(logits.data.argmax(axis=1)) == labels.numpy()).sum())
+            correct += int((to_numpy(logits.data.argmax(axis=1)) == class_indices(labels.numpy())).sum())
             seen += len(labels)
         return total_loss / seen, correct / seen
 

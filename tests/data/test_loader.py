@@ -102,6 +102,20 @@ def test_random_split_sizes_fractions_and_disjointness():
         random_split(make_dataset(), [4, 4])
 
 
+def test_batch_transform_sees_each_finished_batch():
+    seen = []
+
+    def double_and_count(x, y):
+        seen.append(len(y))
+        return x * 2, y
+    batches = list(DataLoader(make_dataset(), batch_size=4, batch_transform=double_and_count))
+    assert seen == [4, 4, 2]
+    numpy.testing.assert_array_equal(batches[0][0].numpy(), 2 * make_dataset().arrays[0][:4])
+    # A batch that is not a tuple (here a dict from default_collate) is passed whole.
+    loader = DataLoader(Squares(), batch_size=5, batch_transform=lambda batch: sorted(batch))
+    assert list(loader) == [["x", "y"], ["x", "y"]]
+
+
 def test_samplers():
     data = make_dataset()
     assert list(SequentialSampler(data)) == list(range(10))

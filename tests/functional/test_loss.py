@@ -113,6 +113,93 @@ def test_cross_entropy_and_nll_match_torch(device, torch, shape, reduction, weig
         _compare_backward(torch, loss, loss_torch, [(x, x_torch)])
 
 
+# --- cross_entropy against class probabilities (soft targets: MixUp, CutMix, distillation) --------
+
+def probability_problem(seed, shape):
+    """Logits of `shape` (N, C, ...) and class probabilities of the same shape."""
+    generator = rng(seed)
+    logits = generator.standard_normal(shape) * 2
+    probabilities = generator.dirichlet(numpy.ones(shape[1]), (shape[0],) + shape[2:])
+    return logits, numpy.moveaxis(probabilities, -1, 1)
+
+
+@covers("cross_entropy")
+@given(seed=st.integers(0, 2**16), extra=st.sampled_from([(), (2,)]), batch=st.integers(1, 3),
+       classes=st.integers(2, 4), weighted=st.booleans(), smoothing=st.sampled_from([0.0, 0.3]),
+       reduction=st.sampled_from(REDUCTIONS))
+def test_gradcheck_cross_entropy_probabilities(device, seed, extra, batch, classes, weighted,
+                                               smoothing, reduction):
+    logits, probabilities = probability_problem(seed, (batch, classes) + extra)
+    weight = minicnn.tensor(rng(seed).uniform(0.5, 2, classes), device=device) if weighted else None
+    fixed_target = minicnn.tensor(probabilities, device=device)
+    minicnn.gradcheck(lambda x: F.cross_entropy(x, fixed_target, weight, reduction=reduction,
+                                                label_smoothing=smoothing), (leaf(logits, device),))
+    # With a target that requires grad, the loss is differentiated in both arguments.
+    minicnn.gradcheck(lambda x, t: F.cross_entropy(x, t, weight, reduction=reduction,
+                                                   label_smoothing=smoothing),
+                      (leaf(logits, device), leaf(probabilities, device)))
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (3, 4, 2, 3), (4,)], ids=["NC", "NCHW", "C"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("target_grad", [False, True], ids=["fused", "target_grad"])
+def test_cross_entropy_probabilities_match_torch(device, torch, shape, reduction, weighted,
+                                                 smoothing, target_grad):
+    """Both paths: the fused softmax cross-entropy for a constant target, and the composed
+    one that also differentiates the target."""
+    batched = len(shape) > 1
+    logits, probabilities = probability_problem(20, shape if batched else (1,) + shape)
+    logits, probabilities = (logits, probabilities) if batched else (logits[0], probabilities[0])
+    weight = rng(21).uniform(0.5, 2, shape[1] if batched else shape[0]) if weighted else None
+    x, t = leaf(logits, device), leaf(probabilities, device, requires_grad=target_grad)
+    loss = F.cross_entropy(x, t, None if weight is None else minicnn.tensor(weight, device=device),
+                           reduction=reduction, label_smoothing=smoothing)
+    x_torch, t_torch = to_torch(torch, x), to_torch(torch, t)
+    loss_torch = torch.nn.functional.cross_entropy(
+        x_torch, t_torch, None if weight is None else torch.tensor(weight), reduction=reduction,
+        label_smoothing=smoothing)
+    _compare_backward(torch, loss, loss_torch, [(x, x_torch)] + [(t, t_torch)] * target_grad)
+
+
+def test_cross_entropy_probabilities_equal_indices_when_one_hot(device):
+    logits, target = class_problem(22, (6, 5), ignore_some=False)
+    one_hot = numpy.eye(5)[target]
+    for smoothing in (0.0, 0.2):
+        by_index = F.cross_entropy(leaf(logits, device), minicnn.tensor(target, device=device),
+                                   label_smoothing=smoothing)
+        by_probability = F.cross_entropy(leaf(logits, device), leaf(one_hot, device),
+                                         label_smoothing=smoothing)
+        assert by_index.item() == pytest.approx(by_probability.item(), rel=1e-12)
+
+
+def test_cross_entropy_rejects_bad_probabilities():
+    logits = leaf((3, 4))
+    good = numpy.full((3, 4), 0.25)
+    target = minicnn.tensor(good)
+    with pytest.raises(ValueError, match=r"cross_entropy: 'target' must be class indices "
+                                         r"\(integers\) of shape \(3,\) or class probabilities "
+                                         r"\(floats\) of shape \(3, 4\) like 'input', got "
+                                         r"float64 of shape \(3, 5\)"):
+        F.cross_entropy(logits, minicnn.tensor(numpy.full((3, 5), 0.2)))
+    short = good.copy()
+    short[1, 2] = 0.0
+    with pytest.raises(ValueError, match=r"cross_entropy: 'target' of class probabilities must be "
+                                         r">= 0 and sum to 1 over the 4 classes; sample 1 sums "
+                                         r"to 0.75 with smallest value 0$"):
+        F.cross_entropy(logits, minicnn.tensor(short))
+    negative = good.copy()
+    negative[2] = [0.5, 0.75, -0.25, 0.0]
+    with pytest.raises(ValueError, match=r"sample 2 sums to 1 with smallest value -0.25"):
+        F.cross_entropy(logits, minicnn.tensor(negative))
+    spatial = numpy.full((2, 3, 2, 2), 1 / 3)
+    spatial[1, :, 0, 1] = 0.5
+    with pytest.raises(ValueError, match=r"sample \(1, 0, 1\) sums to 1.5"):
+        F.cross_entropy(leaf((2, 3, 2, 2)), minicnn.tensor(spatial))
+    assert numpy.array_equal(target.numpy(), good)        # the target is left as it was
+
+
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")   # kl_div's deprecation note
 @pytest.mark.parametrize("name,kwargs", ELEMENTWISE, ids=ELEMENTWISE_IDS)
 @pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
@@ -197,10 +284,15 @@ def test_weighted_mean_divides_by_the_weight_of_counted_targets(device):
 
 # --- bad input ---------------------------------------------------------------------------------
 
-def test_cross_entropy_rejects_float_targets():
-    with pytest.raises(TypeError, match="cross_entropy: 'target' must be an integer tensor of "
-                                        "class indices, got dtype float32"):
+def test_cross_entropy_rejects_float_targets_that_are_not_probabilities():
+    with pytest.raises(ValueError, match=r"cross_entropy: 'target' must be class indices "
+                                         r"\(integers\) of shape \(2,\) or class probabilities "
+                                         r"\(floats\) of shape \(2, 3\) like 'input', got "
+                                         r"float32 of shape \(2,\)"):
         F.cross_entropy(leaf((2, 3)), minicnn.tensor([0.0, 1.0]))
+    with pytest.raises(TypeError, match="nll_loss: 'target' must be an integer tensor of "
+                                        "class indices, got dtype float32"):
+        F.nll_loss(leaf((2, 3)), minicnn.tensor([0.0, 1.0]))
 
 
 def test_cross_entropy_names_the_target_out_of_range():

@@ -2,17 +2,17 @@
 kernels are compared with, all in this one module.
 
 Each function has the arguments and the result of one GPU wrapper in minicnn/gpu_kernels/
-(NumPy arrays in, NumPy arrays out) and computes it with this branch's CPU path (the
-stride-tricks im2col of cpu_kernels/im2col.py) or with a few lines of NumPy that follow
-the formula in the kernel's comment. Once minicnn/cpu_kernels/reference/ exists, these
-bodies can call it instead.
+(NumPy arrays in, NumPy arrays out) and computes it with the plain NumPy twins of
+minicnn/cpu_kernels/reference/ (pooling, and the whole convolutions in `conv`), the
+stride-tricks im2col of cpu_kernels/im2col.py (a layout, not arithmetic), or a few lines of
+NumPy that follow the formula in the kernel's comment.
 """
-import itertools
 import math
 
 import numpy
 
 from minicnn.cpu_kernels import im2col as cpu_im2col
+from minicnn.cpu_kernels.reference import conv, pool as reference_pool
 
 
 # --- im2col.cu ------------------------------------------------------------------------------
@@ -32,59 +32,10 @@ def col2im(col, geometry, batch, channels):
 
 
 # --- pool.cu: windows (start, count, step) along each axis, see cpu_kernels/pool_numba.py ----
+# The plain twins in cpu_kernels/reference/pool.py take the wrappers' arguments as they are.
 
-def _taps(window, o, size):
-    """The input positions of window o along one axis that lie inside [0, size)."""
-    start, count, step = window
-    positions = start[o] + step * numpy.arange(count[o])
-    return positions[(positions >= 0) & (positions < size)]
-
-
-def _windows(rows, cols, height, width):
-    """For each output (oh, ow): the flat input positions h * W + w of its window, row-major."""
-    for oh, ow in itertools.product(range(len(rows[0])), range(len(cols[0]))):
-        h, w = _taps(rows, oh, height), _taps(cols, ow, width)
-        yield oh, ow, (h[:, None] * width + w[None, :]).ravel()
-
-
-def max_pool(x, rows, cols):
-    """(values, index): the window's maximum and its first flat position (a NaN wins)."""
-    planes, height, width = x.shape
-    values = numpy.empty((planes, len(rows[0]), len(cols[0])), dtype=x.dtype)
-    index = numpy.empty(values.shape, dtype=numpy.int64)
-    flat = x.reshape(planes, -1)
-    for oh, ow, positions in _windows(rows, cols, height, width):
-        best = numpy.argmax(flat[:, positions], axis=1)    # the first maximum, or the first NaN
-        index[:, oh, ow] = positions[best]
-        values[:, oh, ow] = flat[numpy.arange(planes), positions[best]]
-    return values, index
-
-
-def avg_pool(x, rows, cols, divisor):
-    """The sum of the window's taps inside the input over divisor[oh, ow]."""
-    planes, height, width = x.shape
-    out = numpy.empty((planes, len(rows[0]), len(cols[0])), dtype=x.dtype)
-    flat = x.reshape(planes, -1)
-    for oh, ow, positions in _windows(rows, cols, height, width):
-        out[:, oh, ow] = flat[:, positions].sum(axis=1) / x.dtype.type(divisor[oh, ow])
-    return out
-
-
-def avg_pool_backward(gy, rows, cols, divisor, in_size):
-    """The adjoint of avg_pool: each tap gets gy / divisor of every window it is in."""
-    planes = gy.shape[0]
-    gx = numpy.zeros((planes, in_size[0] * in_size[1]), dtype=gy.dtype)
-    for oh, ow, positions in _windows(rows, cols, *in_size):
-        gx[:, positions] += (gy[:, oh, ow] / gy.dtype.type(divisor[oh, ow]))[:, None]
-    return gx.reshape((planes,) + tuple(in_size))
-
-
-def scatter_add(values, index, size):
-    """out[p, index[p or 0, l]] += values[p, l]."""
-    out = numpy.zeros((values.shape[0], size), dtype=values.dtype)
-    rows = numpy.arange(values.shape[0])[:, None]
-    numpy.add.at(out, (rows, numpy.broadcast_to(index, values.shape)), values)
-    return out
+max_pool, avg_pool = reference_pool.max_pool, reference_pool.avg_pool
+avg_pool_backward, scatter_add = reference_pool.avg_pool_backward, reference_pool.scatter_add
 
 
 # --- batch_norm.cu ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from .test_cpu_gpu_agreement import CASES, _run, assert_same_results, inputs, op
 pytestmark = requires_compiler
 
 # The modules whose ops choose between CPU and GPU kernels.
-GPU_DISPATCH = ("minicnn.functional.conv", "minicnn.functional.pool", "minicnn.functional.norm",
+GPU_DISPATCH = ("minicnn.cpu_kernels.dispatch", "minicnn.functional.norm",
                 "minicnn.functional.loss", "minicnn.optim.sgd", "minicnn.optim.adam")
 
 

@@ -72,6 +72,27 @@ def test_im2col_and_col2im(launch_size, dtype, geometry, batch, channels, seed):
                      reference.col2im(c, geometry, batch, channels), "col2im")
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(geometry=conv_geometries(), batch=st.integers(1, 2), channels=st.integers(1, 3),
+       out_channels=st.integers(1, 3), seed=st.integers(0, 2 ** 16))
+def test_the_gpu_convolution_equals_the_reference(launch_size, dtype, geometry, batch, channels,
+                                                  out_channels, seed):
+    """The three products of gpu_kernels/conv.py (im2col.cu plus matrix products) against
+    cpu_kernels/reference/conv.py's loop over the kernel window."""
+    rng = numpy.random.default_rng(seed)
+    x = normal(rng, (batch, channels) + geometry.in_size, dtype)
+    w = normal(rng, (out_channels, channels) + geometry.kernel, dtype)
+    gy = normal(rng, (batch, out_channels) + geometry.out_size, dtype)
+    bias, gx_bias = normal(rng, (out_channels,), dtype), normal(rng, (channels,), dtype)
+    with cuda_kernels.emulated():
+        assert_close(conv.forward(x, w, geometry, bias=bias),
+                     reference.conv.forward(x, w, geometry, bias=bias), "forward")
+        assert_close(conv.input_grad(gy, w, geometry, bias=gx_bias),
+                     reference.conv.input_grad(gy, w, geometry, bias=gx_bias), "input_grad")
+        assert_close(conv.weight_grad(x, gy, geometry),
+                     reference.conv.weight_grad(x, gy, geometry), "weight_grad")
+
+
 # --- pool.cu ---------------------------------------------------------------------------------
 
 @st.composite
@@ -88,7 +109,7 @@ def windows(draw, size):
         o = numpy.arange(draw(st.integers(1, size)))
         start, count, step = o * size // len(o), -(-(o + 1) * size // len(o)) - o * size // len(o), 1
     window = (start.astype(numpy.int64), count.astype(numpy.int64), step)
-    assume(all(len(reference._taps(window, k, size)) for k in range(len(start))))
+    assume(all(len(reference.reference_pool._inside(window, k, size)) for k in range(len(start))))
     return window
 
 

@@ -3,12 +3,19 @@ import numpy
 import pytest
 
 from minicnn.training import accuracy, confusion_matrix, format_confusion_matrix
+from minicnn.training.metrics import class_indices
 
 
 def test_accuracy():
     assert accuracy([1, 2, 3, 4], [1, 2, 0, 4]) == 0.75
     with pytest.raises(ValueError, match="predictions \\(2,\\) and targets \\(3,\\)"):
         accuracy([1, 2], [1, 2, 3])
+
+
+def test_class_indices_of_soft_labels_are_their_most_probable_class():
+    soft = numpy.array([[0.7, 0.3, 0.0], [0.1, 0.2, 0.7]], numpy.float32)
+    numpy.testing.assert_array_equal(class_indices(soft), [0, 2])
+    numpy.testing.assert_array_equal(class_indices(numpy.array([2, 1])), [2, 1])
 
 
 def test_confusion_matrix_rows_are_true_classes():

@@ -59,6 +59,22 @@ def test_learns_and_writes_run_files(tmp_path):
         numpy.testing.assert_array_equal(saved[name].numpy(), tensor.numpy())
 
 
+def test_soft_labels_from_mixup_train_and_count_as_their_most_probable_class():
+    """A batch_transform that mixes labels: cross_entropy takes the probabilities, and the
+    training accuracy compares predictions with the labels' argmax."""
+    data = blobs()
+    images = TensorDataset(data.arrays[0].reshape(-1, 1, 2, 2), data.arrays[1])
+    minicnn.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+    mixup = minicnn.data.transforms.MixUp(alpha=0.2, num_classes=3)
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=0.05),
+                      DataLoader(images, batch_size=16, shuffle=True, batch_transform=mixup),
+                      quiet=True)
+    history = trainer.fit(epochs=4)
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert 0.6 < history["train_accuracy"][-1] <= 1
+
+
 def test_resume_continues_bit_for_bit(tmp_path):
     straight = make_trainer(tmp_path / "straight")
     straight.fit(epochs=3)
