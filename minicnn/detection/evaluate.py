@@ -7,6 +7,8 @@ Detections and ground truth are lists with one dict per image:
     ground_truths[i] = {"boxes": (G, 4) xyxy, "labels": (G,),
                         optional "iscrowd": (G,) bool, "area": (G,) (default: box area)}
 
+and, to evaluate instance masks (iou_type='segm'), "masks": (n, H, W) 0/1 in both.
+
 COCO AP (coco_evaluate), per class, area range and detection limit:
   1. In each image, the class's detections by descending score (ties in input order), the
      first max_dets of them; the boxes marked crowd, or whose area lies outside the range,
@@ -60,12 +62,22 @@ class CocoEvaluation:
         return dict(zip(COCO_STAT_NAMES, self.stats.tolist()))
 
 
-def _image(op, entry, i, kind):
-    """One image's arrays, checked: boxes (n, 4), and one label (and score) per box."""
+def _image(op, entry, i, kind, iou_type="bbox"):
+    """One image's arrays, checked: boxes (n, 4), and one label (and score) per box; for
+    iou_type 'segm' its masks (n, H, W) too, flattened. 'region_area' is each box's or
+    mask's area (pixels of the mask)."""
     boxes = as_numpy(entry["boxes"]).astype(numpy.float64)
     check_boxes(op, f"{kind}[{i}]['boxes']", boxes.reshape(-1, 4) if boxes.size == 0 else boxes)
     boxes = boxes.reshape(-1, 4)
     fields = {"boxes": boxes, "labels": as_numpy(entry["labels"]).astype(numpy.int64).reshape(-1)}
+    if iou_type == "segm":
+        if "masks" not in entry:
+            raise ValueError(f"{op}: {kind}[{i}] has no 'masks', which iou_type='segm' compares")
+        masks = as_numpy(entry["masks"])
+        fields["masks"] = masks.reshape(len(masks), -1).astype(bool)
+        fields["region_area"] = fields["masks"].sum(axis=1).astype(numpy.float64)
+    else:
+        fields["region_area"] = box_area(boxes)
     optional = {"scores": None, "iscrowd": numpy.zeros(len(boxes), bool), "difficult":
                 numpy.zeros(len(boxes), bool), "area": None}
     for name, default in optional.items():
@@ -83,12 +95,12 @@ def _image(op, entry, i, kind):
     return fields
 
 
-def _check_lists(op, detections, ground_truths):
+def _check_lists(op, detections, ground_truths, iou_type="bbox"):
     if len(detections) != len(ground_truths):
         raise ValueError(f"{op}: detections and ground_truths need one entry per image, got "
                          f"{len(detections)} and {len(ground_truths)}")
-    return ([_image(op, d, i, "detections") for i, d in enumerate(detections)],
-            [_image(op, g, i, "ground_truths") for i, g in enumerate(ground_truths)])
+    return ([_image(op, d, i, "detections", iou_type) for i, d in enumerate(detections)],
+            [_image(op, g, i, "ground_truths", iou_type) for i, g in enumerate(ground_truths)])
 
 
 def _coco_iou(dt_boxes, gt_boxes, iscrowd):
@@ -100,6 +112,23 @@ def _coco_iou(dt_boxes, gt_boxes, iscrowd):
     union = numpy.where(iscrowd[None, :], dt_area, dt_area + gt_area - inter)
     with numpy.errstate(invalid="ignore", divide="ignore"):
         return numpy.where(inter > 0, inter / union, 0.0)
+
+
+def _mask_iou(dt_masks, gt_masks, iscrowd):
+    """pycocotools' mask IoU of flattened 0/1 masks: (D, G); a crowd region's IoU is the
+    intersection over the detection's area."""
+    inter = dt_masks.astype(numpy.float64) @ gt_masks.T.astype(numpy.float64)
+    dt_area, gt_area = dt_masks.sum(axis=1)[:, None], gt_masks.sum(axis=1)[None, :]
+    union = numpy.where(iscrowd[None, :], dt_area, dt_area + gt_area - inter)
+    with numpy.errstate(invalid="ignore", divide="ignore"):
+        return numpy.where(inter > 0, inter / union, 0.0)
+
+
+def _overlaps(dt, gt, dt_order, gt_order):
+    """IoU (D, G) of the ordered detections and truths: of their masks if they have them."""
+    if "masks" in dt:
+        return _mask_iou(dt["masks"][dt_order], gt["masks"][gt_order], gt["iscrowd"][gt_order])
+    return _coco_iou(dt["boxes"][dt_order], gt["boxes"][gt_order], gt["iscrowd"][gt_order])
 
 
 def _match(iou, gt_ignored, iscrowd, thresholds):
@@ -133,10 +162,10 @@ def _evaluate_image(dt, gt, area_range, max_det):
     gt_ignored = gt["iscrowd"] | (gt["area"] < area_range[0]) | (gt["area"] > area_range[1])
     gt_order = numpy.argsort(gt_ignored, kind="mergesort")
     dt_order = numpy.argsort(-dt["scores"], kind="mergesort")[:max_det]
-    iou = _coco_iou(dt["boxes"][dt_order], gt["boxes"][gt_order], gt["iscrowd"][gt_order])
+    iou = _overlaps(dt, gt, dt_order, gt_order)
     boxes = _match(iou, gt_ignored[gt_order], gt["iscrowd"][gt_order], IOU_THRESHOLDS)
     matched = boxes >= 0
-    dt_area = box_area(dt["boxes"][dt_order])
+    dt_area = dt["region_area"][dt_order]
     outside = (dt_area < area_range[0]) | (dt_area > area_range[1])
     # boxes = -1 (unmatched) reads the appended entry, which where() then discards.
     ignored = numpy.where(matched, numpy.append(gt_ignored[gt_order], False)[boxes], outside[None, :])
@@ -170,13 +199,17 @@ def _precision_recall(results, max_det):
     return precision, recall
 
 
-def coco_evaluate(detections, ground_truths, classes=None):
+def coco_evaluate(detections, ground_truths, classes=None, iou_type="bbox"):
     """COCO AP and AR (module docstring) -> CocoEvaluation; `classes` defaults to every label
-    that occurs in either list."""
-    dts, gts = _check_lists("coco_evaluate", detections, ground_truths)
+    that occurs in either list. iou_type 'segm' compares the 'masks' (n, H, W) of detections
+    and truths instead of their boxes (the areas are then mask areas too), as COCOeval's
+    'segm' does."""
+    if iou_type not in ("bbox", "segm"):
+        raise ValueError(f"coco_evaluate: iou_type must be 'bbox' or 'segm', got {iou_type!r}")
+    dts, gts = _check_lists("coco_evaluate", detections, ground_truths, iou_type)
     for gt in gts:
         if gt["area"] is None:
-            gt["area"] = box_area(gt["boxes"])
+            gt["area"] = gt["region_area"]
     if classes is None:
         classes = sorted(set(numpy.concatenate([x["labels"] for x in dts + gts] or [[]]).astype(int).tolist()))
     areas = list(AREA_RANGES.values())

@@ -53,12 +53,14 @@ class RoIHeads(nn.Module):
         return self.classifier(hidden), self.box_regressor(hidden)
 
     def loss(self, feature, proposals, boxes, labels):
-        """{"classification", "box_regression"} of sampled proposals (ground truth added)."""
+        """({"classification", "box_regression"} of sampled proposals (ground truth added),
+        the sampled positives of each image: (proposal boxes, index of the matched box))."""
         proposals = [numpy.concatenate([p, b.astype(numpy.float32)]) for p, b in zip(proposals, boxes)]
-        classes, targets = [], []
+        classes, targets, all_matches = [], [], []
         for image_proposals, image_boxes, image_labels in zip(proposals, boxes, labels):
             matches = self.matcher(box_iou(image_boxes, image_proposals) if len(image_boxes)
                                    else numpy.zeros((0, len(image_proposals))))
+            all_matches.append(matches)
             image_classes = numpy.where(matches >= 0, image_labels[numpy.maximum(matches, 0)] + 1
                                         if len(image_labels) else 0, 0)
             classes.append(numpy.where(matches == -2, -1, image_classes))
@@ -76,7 +78,8 @@ class RoIHeads(nn.Module):
         chosen_codes = codes[rows[:, None], columns]
         box_loss = F.smooth_l1_loss(chosen_codes, target_codes[rows].astype(codes.dtype),
                                     reduction="sum", beta=1 / 9)
-        return {"classification": classification, "box_regression": box_loss / max(1, len(wanted))}
+        losses = {"classification": classification, "box_regression": box_loss / max(1, len(wanted))}
+        return losses, [(p[k], m[k]) for p, m, k in zip(proposals, all_matches, positive)]
 
     def detect(self, feature, proposals, image_size):
         """Detections of each image from its proposals (postprocess.py's format)."""

@@ -49,6 +49,7 @@ class RoIAlign(Function):
     """y[k, c, i, j] = mean of the bilinear samples of bin (i, j) of RoI k in x[n_k, c], a
     linear map y = A x.   dL/dx = A^T dL/dy = RoIAlignBackward(dL/dy).
     (N, C, H, W) -> (K, C, out_h, out_w)."""
+    saved = {}                          # linear: its gradient reads no value
 
     def __init__(self, geometry):
         self.geometry = geometry
@@ -66,6 +67,7 @@ class RoIAlignBackward(Function):
     """gx = A^T gy: each output gradient shared out over its samples' pixels with their
     bilinear weights.   Its adjoint is A: dL/dgy = RoIAlign(dL/dgx).
     (K, C, out_h, out_w) -> (N, C, H, W)."""
+    saved = {}
 
     def __init__(self, geometry):
         self.geometry = geometry
@@ -83,6 +85,7 @@ class RoIPool(Function):
     """y[k, c, i, j] = max of bin (i, j) of the rounded RoI k in x[n_k, c] (0 for an empty
     bin).   dL/dx: each bin's gradient added where its max was found.
     (N, C, H, W) -> (K, C, out_h, out_w)."""
+    saved = {}                          # the positions of the maxima are kept in forward
 
     def __init__(self, geometry):
         self.geometry = geometry

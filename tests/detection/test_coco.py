@@ -125,3 +125,39 @@ def test_malformed_files_are_named(tmp_path, change, message):
     path.write_text(json.dumps(document))
     with pytest.raises(ValueError, match=message):
         load_coco(path)
+
+
+def test_mask_ap_equals_pycocotools_segm(tmp_path):
+    COCO = pytest.importorskip("pycocotools.coco").COCO
+    COCOeval = pytest.importorskip("pycocotools.cocoeval").COCOeval
+    mask_api = pytest.importorskip("pycocotools.mask")
+    samples = scenes(8)
+    rng = numpy.random.default_rng(2)
+    targets = [dict(t, iscrowd=rng.uniform(size=len(t["labels"])) < 0.15) for _, t in samples]
+    detections = []
+    for t in targets:
+        # Each true mask shifted by up to 2 pixels, a few of them labelled wrongly, plus a
+        # random blob: IoUs spread over the thresholds.
+        shifted = [numpy.roll(m, tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for m in t["masks"]]
+        # Half of each crowd region: IoU about 0.5, but intersection / own area 1.
+        halves = [m * (numpy.arange(48) < numpy.flatnonzero(m.any(0)).mean())[None, :]
+                  for m, crowd in zip(t["masks"], t["iscrowd"]) if crowd]
+        shifted = numpy.stack(shifted + halves + [numpy.pad(numpy.ones((6, 6), numpy.uint8), ((5, 37), (30, 12)))])
+        labels = numpy.concatenate([(t["labels"] + (rng.uniform(size=len(t["labels"])) < 0.15)) % 5,
+                                    t["labels"][t["iscrowd"]], [2]])
+        detections.append({"boxes": numpy.tile([[0, 0, 48, 48.0]], (len(shifted), 1)), "masks": shifted,
+                           "scores": rng.uniform(0.1, 1, len(shifted)).round(2), "labels": labels})
+    path = tmp_path / "truth.json"
+    save_coco(path, targets, SHAPES, [(48, 48)] * len(targets))
+    results = [{"image_id": i + 1, "category_id": int(l) + 1, "score": float(s),
+                "segmentation": mask_api.encode(numpy.asfortranarray(m))}
+               for i, d in enumerate(detections) for m, s, l in zip(d["masks"], d["scores"], d["labels"])]
+    with contextlib.redirect_stdout(io.StringIO()):
+        truth = COCO(str(path))
+        evaluation = COCOeval(truth, truth.loadRes(results), "segm")
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    ours = coco_evaluate(detections, targets, classes=list(range(5)), iou_type="segm")
+    numpy.testing.assert_allclose(ours.stats, evaluation.stats, atol=1e-6)
+    assert (ours.stats > 0).sum() >= 5

@@ -8,6 +8,7 @@ import minicnn
 from minicnn.data import detection_collate
 from minicnn.data.datasets import ScenesDataset
 from minicnn.detection.faster_rcnn import FasterRCNNLite
+from minicnn.detection.mask_head import paste_masks
 from minicnn.detection.ssd import SSDLite
 
 MODELS = {"ssd": lambda: SSDLite(5), "ssd_focal": lambda: SSDLite(5, loss="focal"),
@@ -78,3 +79,28 @@ def test_bad_targets_are_named(name):
         model.compute_loss(images, [numpy.array([[2, 0, 2, 3.0]]), boxes[1]], [numpy.array([0]), labels[1]])
     with pytest.raises(ValueError, match=fr"{owner}: boxes and labels need one entry per image of the batch of 2, got 1 and 2"):
         model.compute_loss(images, boxes[:1], labels)
+
+
+def test_mask_rcnn_learns_masks_and_returns_them():
+    minicnn.manual_seed(0)
+    model = FasterRCNNLite(5, masks=True)
+    samples = [ScenesDataset(2, image_size=32)[i] for i in range(2)]
+    images, boxes, labels, masks = detection_collate(samples)
+    losses, detections = model.compute_loss(images, boxes, labels, masks)
+    assert set(losses) == {"objectness", "rpn_box_regression", "classification", "box_regression", "mask"}
+    losses["mask"].backward()
+    assert model.mask_head.logits.weight.grad is not None
+    assert all(d["masks"].shape == (len(d["boxes"]), 32, 32) for d in detections)
+    with pytest.raises(ValueError, match=r"FasterRCNNLite: masks\[0\] must have shape"):
+        model.compute_loss(images, boxes, labels, [masks[0][:, :16], masks[1]])
+    with pytest.raises(ValueError, match="FasterRCNNLite: a model with a mask head needs"):
+        model.compute_loss(images, boxes, labels)
+
+
+def test_paste_masks_stretches_the_map_over_its_box():
+    grid = numpy.zeros((1, 4, 4))
+    grid[0, :, 2:] = 1                                   # right half of the box
+    pasted = paste_masks(grid, numpy.array([[2, 1, 10, 5.0]]), (8, 12))[0]
+    assert pasted[:1].sum() == 0 and pasted[5:].sum() == 0 and pasted[:, :2].sum() == 0
+    assert pasted[:, 10:].sum() == 0                     # outside the box: 0
+    numpy.testing.assert_allclose(pasted[1:5, 2:10] >= 0.5, numpy.tile([0, 0, 0, 0, 1, 1, 1, 1], (4, 1)))
