@@ -4,6 +4,11 @@
     lenet.py    LeNet5               LeNet-5 for 28x28 digits
     vgg.py      VGGSmall             VGG-style network for 32x32 images
     resnet.py   CifarResNet          ResNet-20/32/44/56/110 of He et al. 2016, section 4.2
+
+Detectors (built in minicnn.detection, listed here to be trained by name):
+    ssd_lite           SSDLite            one-stage, SSD-style
+    faster_rcnn_lite   FasterRCNNLite     two-stage, Faster R-CNN-style
+    mask_rcnn_lite     FasterRCNNLite     the same with Mask R-CNN's mask branch
 """
 from functools import partial
 
@@ -11,6 +16,8 @@ from .lenet import LeNet5
 from .mlp import MLP
 from .resnet import BasicBlock, CifarResNet, PadShortcut, resnet20, resnet_tiny
 from .vgg import VGGSmall
+from ..detection.faster_rcnn import faster_rcnn_lite, mask_rcnn_lite
+from ..detection.ssd import ssd_lite
 
 MODELS = {
     "mlp": MLP,
@@ -23,7 +30,12 @@ MODELS = {
     "resnet56": partial(CifarResNet, 56),
     "resnet110": partial(CifarResNet, 110),
     "resnet_tiny": resnet_tiny,
+    "ssd_lite": ssd_lite,
+    "faster_rcnn_lite": faster_rcnn_lite,
+    "mask_rcnn_lite": mask_rcnn_lite,
 }
+# The models whose compute_loss takes boxes and labels: trained with --task detect.
+DETECTION_MODELS = ("ssd_lite", "faster_rcnn_lite", "mask_rcnn_lite")
 
 
 def get_model(name, **kwargs):
@@ -34,5 +46,5 @@ def get_model(name, **kwargs):
     return MODELS[name](**kwargs)
 
 
-__all__ = ["BasicBlock", "CifarResNet", "LeNet5", "MLP", "MODELS", "PadShortcut", "VGGSmall",
+__all__ = ["BasicBlock", "CifarResNet", "DETECTION_MODELS", "LeNet5", "MLP", "MODELS", "PadShortcut", "VGGSmall",
            "get_model", "resnet20", "resnet_tiny"]
