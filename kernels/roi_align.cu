@@ -65,6 +65,41 @@ __device__ inline RoiGeometry roi_geometry(const double* roi, double spatial_sca
     return g;
 }
 
+struct Bin {
+    // Output element k = ((r * C + c) * out_h + i) * out_w + j.
+    long long roi;
+    int channel, i, j;
+};
+
+__device__ inline Bin bin_of(long long k, int channels, int out_h, int out_w) {
+    Bin b;
+    b.j = k % out_w;
+    b.i = (k / out_w) % out_h;
+    b.channel = (k / ((long long)out_w * out_h)) % channels;
+    b.roi = k / ((long long)out_w * out_h * channels);
+    return b;
+}
+
+template <typename Visit>
+__device__ inline void visit_samples(const RoiGeometry& g, int i, int j, int height, int width,
+                                     Visit visit) {
+    // visit(offset in the plane, weight / (g_h g_w)) for the four neighbours of each of bin
+    // (i, j)'s samples that read the map: the forward pass reads them, the backward adds.
+    const double share = 1.0 / max(g.grid_h * g.grid_w, 1);
+    for (int a = 0; a < g.grid_h; ++a) {
+        const AxisSample row = axis_sample(g.y0 + i * g.bin_h + (a + 0.5) * g.bin_h / g.grid_h, height);
+        if (!row.inside) continue;
+        for (int b = 0; b < g.grid_w; ++b) {
+            const AxisSample col = axis_sample(g.x0 + j * g.bin_w + (b + 0.5) * g.bin_w / g.grid_w, width);
+            if (!col.inside) continue;
+            visit(row.low * width + col.low, row.w_low * col.w_low * share);
+            visit(row.low * width + col.high, row.w_low * col.w_high * share);
+            visit(row.high * width + col.low, row.w_high * col.w_low * share);
+            visit(row.high * width + col.high, row.w_high * col.w_high * share);
+        }
+    }
+}
+
 template <typename T>
 __global__ void roi_align_forward(const T* __restrict__ x, const double* __restrict__ rois,
                                   double spatial_scale, int sampling_ratio, int aligned,
@@ -74,24 +109,13 @@ __global__ void roi_align_forward(const T* __restrict__ x, const double* __restr
     const long long total = roi_count * channels * out_h * out_w;
     for (long long k = blockIdx.x * (long long)blockDim.x + threadIdx.x; k < total;
          k += (long long)blockDim.x * gridDim.x) {
-        const int j = k % out_w, i = (k / out_w) % out_h, c = (k / ((long long)out_w * out_h)) % channels;
-        const long long r = k / ((long long)out_w * out_h * channels);
-        const RoiGeometry g = roi_geometry(rois + 5 * r, spatial_scale, out_h, out_w, sampling_ratio, aligned);
-        const T* plane = x + ((long long)g.n * channels + c) * height * width;
+        const Bin bin = bin_of(k, channels, out_h, out_w);
+        const RoiGeometry g = roi_geometry(rois + 5 * bin.roi, spatial_scale, out_h, out_w, sampling_ratio, aligned);
+        const T* plane = x + ((long long)g.n * channels + bin.channel) * height * width;
         double sum = 0.0;
-        for (int a = 0; a < g.grid_h; ++a) {
-            const AxisSample row = axis_sample(g.y0 + i * g.bin_h + (a + 0.5) * g.bin_h / g.grid_h, height);
-            if (!row.inside) continue;
-            for (int b = 0; b < g.grid_w; ++b) {
-                const AxisSample col = axis_sample(g.x0 + j * g.bin_w + (b + 0.5) * g.bin_w / g.grid_w, width);
-                if (!col.inside) continue;
-                sum += row.w_low * col.w_low * plane[row.low * width + col.low]
-                     + row.w_low * col.w_high * plane[row.low * width + col.high]
-                     + row.w_high * col.w_low * plane[row.high * width + col.low]
-                     + row.w_high * col.w_high * plane[row.high * width + col.high];
-            }
-        }
-        y[k] = T(sum / max(g.grid_h * g.grid_w, 1));
+        visit_samples(g, bin.i, bin.j, height, width,
+                      [&](long long at, double weight) { sum += weight * plane[at]; });
+        y[k] = T(sum);
     }
 }
 
@@ -105,23 +129,12 @@ __global__ void roi_align_backward(const T* __restrict__ gy, const double* __res
     const long long total = roi_count * channels * out_h * out_w;
     for (long long k = blockIdx.x * (long long)blockDim.x + threadIdx.x; k < total;
          k += (long long)blockDim.x * gridDim.x) {
-        const int j = k % out_w, i = (k / out_w) % out_h, c = (k / ((long long)out_w * out_h)) % channels;
-        const long long r = k / ((long long)out_w * out_h * channels);
-        const RoiGeometry g = roi_geometry(rois + 5 * r, spatial_scale, out_h, out_w, sampling_ratio, aligned);
-        T* plane = gx + ((long long)g.n * channels + c) * height * width;
-        const double share = (double)gy[k] / max(g.grid_h * g.grid_w, 1);
-        for (int a = 0; a < g.grid_h; ++a) {
-            const AxisSample row = axis_sample(g.y0 + i * g.bin_h + (a + 0.5) * g.bin_h / g.grid_h, height);
-            if (!row.inside) continue;
-            for (int b = 0; b < g.grid_w; ++b) {
-                const AxisSample col = axis_sample(g.x0 + j * g.bin_w + (b + 0.5) * g.bin_w / g.grid_w, width);
-                if (!col.inside) continue;
-                atomicAdd(&plane[row.low * width + col.low], T(row.w_low * col.w_low * share));
-                atomicAdd(&plane[row.low * width + col.high], T(row.w_low * col.w_high * share));
-                atomicAdd(&plane[row.high * width + col.low], T(row.w_high * col.w_low * share));
-                atomicAdd(&plane[row.high * width + col.high], T(row.w_high * col.w_high * share));
-            }
-        }
+        const Bin bin = bin_of(k, channels, out_h, out_w);
+        const RoiGeometry g = roi_geometry(rois + 5 * bin.roi, spatial_scale, out_h, out_w, sampling_ratio, aligned);
+        T* plane = gx + ((long long)g.n * channels + bin.channel) * height * width;
+        const double gradient = (double)gy[k];
+        visit_samples(g, bin.i, bin.j, height, width,
+                      [&](long long at, double weight) { atomicAdd(&plane[at], T(weight * gradient)); });
     }
 }
 
@@ -139,8 +152,9 @@ __global__ void roi_pool_forward(const T* __restrict__ x, const double* __restri
     const long long total = roi_count * channels * out_h * out_w;
     for (long long k = blockIdx.x * (long long)blockDim.x + threadIdx.x; k < total;
          k += (long long)blockDim.x * gridDim.x) {
-        const int j = k % out_w, i = (k / out_w) % out_h, c = (k / ((long long)out_w * out_h)) % channels;
-        const double* roi = rois + 5 * (k / ((long long)out_w * out_h * channels));
+        const Bin bin = bin_of(k, channels, out_h, out_w);
+        const int i = bin.i, j = bin.j, c = bin.channel;
+        const double* roi = rois + 5 * bin.roi;
         const int x0 = round_half_away(roi[1] * spatial_scale), y0 = round_half_away(roi[2] * spatial_scale);
         const double bin_w = max(round_half_away(roi[3] * spatial_scale) - x0 + 1, 1) / (double)out_w;
         const double bin_h = max(round_half_away(roi[4] * spatial_scale) - y0 + 1, 1) / (double)out_h;

@@ -11,16 +11,24 @@ from minicnn.cpu_kernels.reference import roi_align as reference
 
 
 @st.composite
-def problems(draw):
+def roi_problems(draw, max_side=9, max_count=6):
+    """(input shape, RoIs partly outside the map, some empty, in several images, spatial
+    scale, output size); the emulated CUDA tests draw theirs here too."""
     rng = numpy.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
     batch, channels = draw(st.integers(1, 3)), draw(st.integers(1, 5))
-    height, width = draw(st.integers(1, 9)), draw(st.integers(1, 9))
-    count = draw(st.integers(0, 6))
+    height, width = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    count = draw(st.integers(0, max_count))
     corners = rng.uniform(-4, 12, (count, 2))
     rois = numpy.concatenate([rng.integers(0, batch, (count, 1)), corners,
                               corners + rng.uniform(0, 10, (count, 2))], axis=1)
-    return (rng.standard_normal((batch, channels, height, width)), rois,
-            draw(st.sampled_from([1.0, 0.5, 0.3])), (draw(st.integers(1, 4)), draw(st.integers(1, 4))))
+    return ((batch, channels, height, width), rois, draw(st.sampled_from([1.0, 0.5, 0.3])),
+            (draw(st.integers(1, 4)), draw(st.integers(1, 4))))
+
+
+@st.composite
+def problems(draw):
+    shape, rois, scale, output_size = draw(roi_problems())
+    return numpy.random.default_rng(len(rois)).standard_normal(shape), rois, scale, output_size
 
 
 def tolerance(dtype):
