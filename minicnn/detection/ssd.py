@@ -115,8 +115,9 @@ class SSDLite(nn.Module):
         target_codes = numpy.concatenate([self.coder.encode(b[m[m >= 0]], anchors[m >= 0])
                                           for b, m in zip(boxes, matches)]).astype(numpy.float32)
         flat_positive = numpy.flatnonzero(positive.reshape(-1))
-        box_loss = F.smooth_l1_loss(codes.reshape(-1, 4)[flat_positive],
-                                    target_codes.astype(codes.dtype), reduction="sum", beta=1.0)
+        chosen_codes, target_codes = codes.reshape(-1, 4)[flat_positive], target_codes.astype(codes.dtype)
+        box_loss = (F.l1_loss(chosen_codes, target_codes, reduction="sum") if self.loss_kind == "focal"
+                    else F.smooth_l1_loss(chosen_codes, target_codes, reduction="sum", beta=1.0))
         classes = numpy.stack([numpy.where(m >= 0, l[numpy.maximum(m, 0)] if len(l) else 0, -1)
                                for m, l in zip(matches, labels)])    # -1 background, -2 ignored
         classes = numpy.where(numpy.stack(matches) == -2, -2, classes)
