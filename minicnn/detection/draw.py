@@ -2,12 +2,13 @@
 
 Drawn on bare matplotlib Figures with the Agg canvas (as training/plots.py), written to PNG
 files atomically. Detections in a solid colour per class, ground truth (when given) dashed
-white, so misses and false alarms show at a glance.
+white, (on a black stroke), so misses and false alarms show at a glance.
 """
 import numpy
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.patheffects import withStroke
 
 from ..serialization import write_atomically
 
@@ -24,8 +25,10 @@ def draw_detections(axes, image, detections, class_names, truth=None, min_score=
     axes.imshow(pixels[:, :, 0] if pixels.shape[2] == 1 else numpy.clip(pixels, 0, 1),
                 cmap="gray" if pixels.shape[2] == 1 else None, interpolation="nearest")
     for box in ([] if truth is None else numpy.asarray(truth["boxes"])):
+        # White dashes on a black stroke: visible on the light shapes whose edges they follow.
         axes.add_patch(Rectangle((box[0] - 0.5, box[1] - 0.5), box[2] - box[0], box[3] - box[1],
-                                 fill=False, edgecolor="white", linestyle="--", linewidth=1))
+                                 fill=False, edgecolor="white", linestyle="--", linewidth=1,
+                                 path_effects=[withStroke(linewidth=2, foreground="black")]))
     for box, score, label in zip(detections["boxes"], detections["scores"], detections["labels"]):
         if score < min_score:
             continue
