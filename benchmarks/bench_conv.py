@@ -83,6 +83,7 @@ def compare(name, arrays, ours, theirs, threads, repeats):
 
 
 def main():
+    minicnn.backend.keep_freed_memory()   # process-wide, so only in scripts (backend/memory.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])

@@ -65,9 +65,9 @@ def torch_step_function(torch):
     return step
 
 
-def images_per_second(step_functions, steps, repeats, warmup=5):
-    """Median images/second of each step function. The functions take turns within every
-    repeat, so a burst of load from other processes hits all of them alike."""
+def images_per_second(step_functions, steps, repeats, warmup=5, batch=BATCH):
+    """Median images/second of each step function (`batch` images a step). The functions take
+    turns within every repeat, so a burst of load from other processes hits all of them alike."""
     for step in step_functions:
         for _ in range(warmup):
             step()
@@ -85,7 +85,7 @@ def images_per_second(step_functions, steps, repeats, warmup=5):
             began = time.perf_counter()
             for _ in range(steps):
                 step()
-            rate.append(steps * BATCH / (time.perf_counter() - began))
+            rate.append(steps * batch / (time.perf_counter() - began))
     return [statistics.median(rate) for rate in rates]
 
 
@@ -134,6 +134,7 @@ def memory(args):
 
 
 def main():
+    minicnn.backend.keep_freed_memory()   # process-wide, so only in scripts (backend/memory.py)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=50, help="steps per timed run")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs; the median is shown")

@@ -164,6 +164,7 @@ def available_backends():
 
 
 def main():
+    minicnn.backend.keep_freed_memory()   # process-wide, so only in scripts (backend/memory.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--cpu-repeats", type=int, default=3,

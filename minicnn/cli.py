@@ -4,11 +4,19 @@
     minicnn train --model mlp --epochs 5 --name quick
     minicnn evaluate runs/lenet5-mnist5k       accuracy and confusion matrix on the test split
     minicnn predict runs/lenet5-mnist5k digit.png
+    minicnn quantize runs/lenet5-mnist5k       int8 model (post-training, or --qat EPOCHS)
+    minicnn finetune --weights mnist5k-0to4 --dataset mnist5k-5to9 --labels-per-class 10
+    minicnn train --model unet_small --dataset cells     segmentation: one class per pixel
 
 A run directory holds config.json (what was trained on what, with which seed), model.npz,
 checkpoint.npz, metrics.json and curves.png (and with --conv-algorithm auto the kernels it
 chose, conv_choices.json); evaluate and predict rebuild everything from it.
 train never replaces a run by accident: see TRAIN_RULES (printed by minicnn train --help).
+finetune adapts pretrained weights to another dataset and writes a run directory by the same
+rules, which evaluate and predict read like any other.
+A segmentation run (dataset shapes-segment or cells) also draws predictions.png, test images
+with their true and predicted masks; its metrics are Dice and IoU per class, and predict
+writes the predicted mask as a PNG.
 """
 import argparse
 import contextlib
@@ -17,19 +25,26 @@ import math
 import os
 import shutil
 import sys
+import warnings
 
 import numpy
 
 from . import manual_seed, no_grad, optim, tensor
+from . import quantization as Q
+from .backend import keep_freed_memory
 from .cpu_kernels.dispatch import ALGORITHMS
 from .data import DataLoader, Subset, get_dataset, transforms
-from .data.datasets import DATASETS
+from .data.class_subsets import sample_per_class
+from .data.datasets import DATASETS, SEGMENTATION_DATASETS
 from .functional import (conv_algorithm_choices, get_conv_algorithm, set_conv_algorithm,
                          set_conv_algorithm_choices)
 from .models import MODELS, get_model
+from .models.pretrained import available
 from .serialization import load, write_atomically
 from .training import Trainer, TrainingDiverged, confusion_matrix, format_confusion_matrix
 from .training.metrics import accuracy
+from .transfer import (adapt_input_channels, discriminative_param_groups, freeze, load_weights,
+                       replace_head)
 
 OPTIMIZERS = {
     "sgd": lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9),
@@ -41,7 +56,7 @@ OPTIMIZERS = {
 DEFAULTS = {"model": "lenet5", "dataset": "mnist5k", "epochs": 30, "batch_size": 64, "lr": 2e-3,
             "optimizer": "adam", "device": "cpu", "seed": 0, "limit": None, "root": "data",
             "patience": None, "augment": "basic", "mixup": None, "cutmix": False,
-            "conv_algorithm": "default"}
+            "weight_map": False, "conv_algorithm": "default"}
 # What --resume may change. The other options define what is trained on what, so the
 # checkpoint would no longer match them; --epochs and --lr re-plan the cosine schedule.
 CHANGEABLE_ON_RESUME = ("epochs", "lr", "patience", "device", "root")
@@ -57,6 +72,23 @@ a run directory is never replaced by accident:
   "resumed", each resume's epoch and changes; metrics.json records every epoch's lr.
 """
 
+# --- finetune: its options default to train's, except these ------------------------------------
+FINETUNE_MODES = ("features", "finetune", "scratch")
+# lr: the rate the shipped backbones were trained with (scripts/pretrain_backbones.py)
+FINETUNE_DEFAULTS = {**DEFAULTS, "command": "finetune", "dataset": "mnist5k-5to9",
+                     "batch_size": 16, "lr": 1e-2, "weights": None, "mode": "finetune",
+                     "labels_per_class": None, "backbone_lr": None}
+FINETUNE_HELP = """modes:
+  features  the pretrained layers are frozen (their BatchNorm statistics too); only a new head,
+            one Linear layer for the dataset's classes, learns: a linear probe of the features
+  finetune  a new head, and every layer learns; --backbone-lr gives the pretrained layers
+            their own, usually smaller, learning rate (discriminative fine-tuning)
+  scratch   the same architecture with random weights, trained alike: the baseline
+A backbone trained on another number of input channels has its first convolution adapted
+(each filter's channels summed and spread over the new ones).
+
+"""
+
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="minicnn", description=__doc__.split("\n")[0])
@@ -68,7 +100,7 @@ def build_parser():
     # Defaults are None here so that --resume can tell given options from the saved config.
     train.add_argument("--model", choices=sorted(MODELS), help="default: lenet5")
     train.add_argument("--dataset", choices=list(DATASETS), help="default: mnist5k")
-    train.add_argument("--epochs", type=int, help="default: 30")
+    train.add_argument("--epochs", type=int, help="default: 30 (shapes-segment 5, cells 25)")
     train.add_argument("--batch-size", type=int, help="default: 64")
     train.add_argument("--lr", type=float,
                        help="learning rate at the start of the cosine schedule (default: 2e-3)")
@@ -87,40 +119,92 @@ def build_parser():
                        help="MixUp training batches, lambda ~ Beta(ALPHA, ALPHA)")
     train.add_argument("--cutmix", action="store_const", const=True,
                        help="CutMix training batches (with --mixup: one of the two per batch)")
+    train.add_argument("--weight-map", action=argparse.BooleanOptionalAction,
+                       help="segmentation of cells: weigh the loss with the U-Net paper's map, "
+                            "heavy between touching nuclei (default: off)")
     train.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
     train.add_argument("--conv-algorithm", choices=ALGORITHMS,
                        help="CPU convolution kernels: 'default' chooses them by a fixed rule, so "
                             "the same seed gives the same weights; 'auto' times them on the first "
                             "call of each layer (the choice is saved in the run directory for "
                             "--resume); or one of them for every layer (default: default)")
-    train.add_argument("--out", default="runs", help="parent of the run directory (default: runs)")
-    train.add_argument("--name", help="run directory name, a folder inside --out "
-                                      "(default: MODEL-DATASET)")
-    existing = train.add_mutually_exclusive_group()
-    existing.add_argument("--resume", action="store_true",
-                          help="continue the run from its checkpoint (see below)")
-    existing.add_argument("--overwrite", action="store_true",
-                          help="delete an existing run of this name and train it anew")
-    train.add_argument("--quiet", action="store_true", help="print nothing while training")
+    add_run_directory_options(train, "MODEL-DATASET")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a run")
     evaluate.add_argument("run_dir")
 
-    predict = commands.add_parser("predict", help="classify one image file with a trained run")
+    predict = commands.add_parser("predict", help="classify one image file with a trained run "
+                                                  "(segmentation runs: write its mask)")
     predict.add_argument("run_dir")
     predict.add_argument("image")
+    predict.add_argument("--out", help="segmentation runs: the mask PNG to write "
+                                       "(default: IMAGE-mask.png beside the image)")
+
+    quantize = commands.add_parser("quantize", help="make an int8 model of a run and compare it")
+    quantize.add_argument("run_dir")
+    quantize.add_argument("--calibration", type=int, default=512,
+                          help="training images the observers see (default: 512)")
+    quantize.add_argument("--per-tensor", action="store_true",
+                          help="one scale per weight tensor instead of one per output channel")
+    quantize.add_argument("--qat", type=int, default=0, metavar="EPOCHS",
+                          help="quantization-aware training for EPOCHS epochs instead of "
+                               "post-training quantization")
+
+    finetune = commands.add_parser("finetune", help="adapt pretrained weights to a dataset and "
+                                   "write a run directory", epilog=FINETUNE_HELP + TRAIN_RULES,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    shipped = ", ".join(name for names in available().values() for name in names)
+    finetune.add_argument("--weights", required=True,
+                          help=f"weights that ship with minicnn ({shipped}) or a run directory")
+    finetune.add_argument("--dataset", choices=list(DATASETS), help="default: mnist5k-5to9")
+    finetune.add_argument("--mode", choices=FINETUNE_MODES, help="default: finetune (see below)")
+    finetune.add_argument("--labels-per-class", type=int,
+                          help="train on K labelled images of each class, drawn with --seed "
+                               "(default: every training image)")
+    finetune.add_argument("--backbone-lr", type=float,
+                          help="--mode finetune: the pretrained layers' learning rate at the "
+                               "start of the cosine schedule (default: --lr)")
+    finetune.add_argument("--epochs", type=int, help="default: 30")
+    finetune.add_argument("--batch-size", type=int, help="default: 16")
+    finetune.add_argument("--lr", type=float, help="learning rate at the start of the cosine "
+                                                   "schedule, the backbone's too unless "
+                                                   "--backbone-lr (default: 1e-2, Adam)")
+    finetune.add_argument("--seed", type=int, help="seed of the new head, the labelled images "
+                                                   "and the shuffling (default: 0)")
+    finetune.add_argument("--device", help="cpu or cuda (default: cpu)")
+    finetune.add_argument("--root", help="folder of file-based datasets (default: data)")
+    finetune.add_argument("--patience", type=int, help="stop when val loss stalls this many epochs")
+    add_run_directory_options(finetune, "WEIGHTS-DATASET-MODE")
     return parser
+
+
+def add_run_directory_options(command, default_name):
+    command.add_argument("--out", default="runs",
+                         help="parent of the run directory (default: runs)")
+    command.add_argument("--name", help="run directory name, a folder inside --out "
+                                        f"(default: {default_name})")
+    existing = command.add_mutually_exclusive_group()
+    existing.add_argument("--resume", action="store_true",
+                          help="continue the run from its checkpoint (see below)")
+    existing.add_argument("--overwrite", action="store_true",
+                          help="delete an existing run of this name and train it anew")
+    command.add_argument("--quiet", action="store_true", help="print nothing while training")
 
 
 # --- pieces shared by the commands ----------------------------------------------------------
 def augmentation(config, train):
     """The training images' augmentation policy (transforms/policies.py), with flips where
     mirror images make sense (colour photos and shapes, not digits)."""
-    if not train:
-        return None
-    # Run directories written before the named policies saved true or false.
-    policy = {True: "basic", False: "none"}.get(config["augment"], config["augment"])
-    return transforms.augmentation_policy(policy, hflip=config["dataset"] in ("cifar10", "shapes"))
+    if not train or is_segmentation(config):
+        return None     # segmentation augments image and mask together (segmentation_split)
+    return transforms.augmentation_policy(augmentation_name(config),
+                                          hflip=config["dataset"] in ("cifar10", "shapes"))
+
+
+def augmentation_name(config):
+    """The run's augmentation policy; run directories written before the named policies
+    saved true or false."""
+    return {True: "basic", False: "none"}.get(config["augment"], config["augment"])
 
 
 def batch_mixing(config, num_classes):
@@ -137,6 +221,8 @@ def batch_mixing(config, num_classes):
 def load_split(config, train):
     data = get_dataset(config["dataset"], train=train, root=config["root"],
                        transform=augmentation(config, train))
+    if is_segmentation(config):
+        data = segmentation_split(data, config, train)
     if config["limit"]:
         data = Subset(data, range(min(config["limit"], len(data))))
     return data
@@ -165,7 +251,7 @@ def load_trained_model(run_dir, config):
         raise FileNotFoundError(f"{run_dir} has no model.npz: its training has not finished "
                                 "(continue it with: minicnn train --resume and its --name)")
     model = build_model(config, config["image_shape"], len(config["class_names"]))
-    model.load_state_dict(load(path))
+    load_weights(model, load(path), source=path)
     model.eval()
     return model
 
@@ -173,12 +259,14 @@ def load_trained_model(run_dir, config):
 # --- what train may do to a run directory -----------------------------------------------
 def check_options(args):
     """Refuse values that cannot work before anything is read or written."""
-    for key in ("epochs", "batch_size", "limit", "patience"):
-        value = getattr(args, key)
+    for key in ("epochs", "batch_size", "limit", "patience", "labels_per_class"):
+        value = getattr(args, key, None)
         if value is not None and value <= 0:
             raise ValueError(f"--{key.replace('_', '-')} must be a positive integer, got {value}")
-    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
-        raise ValueError(f"--lr must be a positive number, got {args.lr}")
+    for key in ("lr", "backbone_lr"):
+        value = getattr(args, key, None)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(f"--{key.replace('_', '-')} must be a positive number, got {value}")
     if args.seed is not None and args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
     existing = os.path.abspath(args.out)
@@ -207,10 +295,13 @@ def check_new_run(run_dir, overwrite):
                          "it with --overwrite, or choose another --name")
 
 
-def resumed_config(run_dir, given):
+def resumed_config(run_dir, given, defaults, command):
     """(the saved configuration updated with the options given now, {option: [saved, new]});
-    refuses the options that cannot change."""
-    saved = {**DEFAULTS, **read_config(run_dir)}
+    refuses the options that cannot change, and a run that another command made."""
+    saved = {**defaults, **read_config(run_dir)}
+    if saved.get("command", "train") != command:
+        raise ValueError(f"{run_dir} is a run of minicnn {saved['command']}, not of minicnn "
+                         f"{command}; continue it with: minicnn {saved['command']} --resume")
     changed = {key: [saved[key], value] for key, value in given.items() if value != saved[key]}
     fixed = [f"--{key.replace('_', '-')} {new} (the run has {old})"
              for key, (old, new) in changed.items() if key not in CHANGEABLE_ON_RESUME]
@@ -221,9 +312,10 @@ def resumed_config(run_dir, given):
     return {**saved, **given}, changed
 
 
-def continue_run(trainer, scheduler, config, run_dir, changed):
-    """Load the run's checkpoint, re-plan the schedule for the current --epochs and --lr and
-    record the resume in `config`; returns the number of epochs already done."""
+def continue_run(trainer, scheduler, config, run_dir, changed, base_lrs):
+    """Load the run's checkpoint, re-plan the schedule for the current --epochs and the
+    learning rates `base_lrs` (one per parameter group, from the current --lr) and record the
+    resume in `config`; returns the number of epochs already done."""
     if os.path.exists(trainer.path("checkpoint.npz")):
         done = trainer.resume()
     else:                  # stopped in its first epoch: starting again computes the same run
@@ -234,9 +326,9 @@ def continue_run(trainer, scheduler, config, run_dir, changed):
     # The cosine from --lr over --epochs, at the epoch where the run stands: unchanged
     # options give the very learning rate the checkpoint holds.
     scheduler.T_max = config["epochs"]
-    scheduler.base_lrs = [config["lr"]] * len(scheduler.optimizer.param_groups)
-    for group in scheduler.optimizer.param_groups:
-        group["initial_lr"] = config["lr"]
+    scheduler.base_lrs = list(base_lrs)
+    for group, lr in zip(scheduler.optimizer.param_groups, base_lrs):
+        group["initial_lr"] = lr
     scheduler.last_epoch -= 1         # step() advances one epoch: this recomputes the current one
     scheduler.step()
     config["resumed"] = config.get("resumed", []) + [{"after_epoch": done, "changed": changed}]
@@ -268,33 +360,32 @@ def conv_algorithm_of_run(name, run_dir, resume):
 
 
 # --- commands -------------------------------------------------------------------------------
-def train_command(args):
+def start_run(args, defaults, default_name, command):
+    """(run directory, configuration, {option: [saved, new]} changed by --resume) of the run
+    that `args` ask for, checked: nothing is written yet."""
     check_options(args)
-    run_dir = os.path.join(args.out, args.name or
-                           f"{args.model or DEFAULTS['model']}-{args.dataset or DEFAULTS['dataset']}")
-    given = {key: getattr(args, key) for key in DEFAULTS if getattr(args, key) is not None}
+    run_dir = os.path.join(args.out, args.name or default_name)
+    given = {key: getattr(args, key) for key in defaults if getattr(args, key, None) is not None}
     if args.resume:
-        config, changed = resumed_config(run_dir, given)
-    else:
-        check_new_run(run_dir, args.overwrite)
-        config = {**DEFAULTS, **given}
+        return (run_dir, *resumed_config(run_dir, given, defaults, command))
+    check_new_run(run_dir, args.overwrite)
+    return run_dir, {**defaults, **given}, {}
 
-    train_data, test_data = load_split(config, True), load_split(config, False)
-    config["image_shape"] = list(train_data[0][0].shape)
-    config["class_names"] = list(getattr(train_data, "dataset", train_data).classes)
 
-    manual_seed(config["seed"])
-    model = build_model(config, config["image_shape"], len(config["class_names"]))
-    optimizer = OPTIMIZERS[config["optimizer"]](model.parameters(), config["lr"])
+def train_run(args, run_dir, config, changed, model, optimizer, train_data, test_data):
+    """Train `model` for the run in run_dir with a cosine schedule from the optimizer's
+    learning rates: start it, or continue it with --resume. Only once everything is checked
+    is the directory changed (an earlier run deleted by --overwrite, config.json written)."""
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config["epochs"])
     trainer = Trainer(model, optimizer,
                       DataLoader(train_data, batch_size=config["batch_size"], shuffle=True,
                                  batch_transform=batch_mixing(config, len(config["class_names"]))),
                       DataLoader(test_data, batch_size=256), scheduler, out_dir=run_dir,
                       patience=config["patience"], quiet=args.quiet,
-                      class_names=config["class_names"])
+                      class_names=config["class_names"], task=make_task(config))
     if args.resume:
-        done = continue_run(trainer, scheduler, config, run_dir, changed)
+        done = continue_run(trainer, scheduler, config, run_dir, changed, base_lrs)
         if not args.quiet:
             print(f"resuming {run_dir} after epoch {done} of {config['epochs']}"
                   + "".join(f", --{key.replace('_', '-')} {old} -> {new}"
@@ -309,12 +400,89 @@ def train_command(args):
         trainer.fit(config["epochs"])
     with open(os.path.join(run_dir, "metrics.json")) as f:
         final = json.load(f)["final"]
-    print(f"test accuracy {100 * final['val_accuracy']:.2f}%  ->  {run_dir}")
+    if is_segmentation(config):
+        print(f"test mean Dice {final['val_dice']:.4f}, mean IoU {final['val_iou']:.4f}  ->  "
+              f"{run_dir}")
+    else:
+        print(f"test accuracy {100 * final['val_accuracy']:.2f}%  ->  {run_dir}")
+
+
+def train_command(args):
+    run_dir, config, changed = start_run(
+        args, DEFAULTS, f"{args.model or DEFAULTS['model']}-{args.dataset or DEFAULTS['dataset']}",
+        "train")
+    if is_segmentation(config) and not args.resume and args.epochs is None:
+        config["epochs"] = SEGMENTATION_EPOCHS[config["dataset"]]
+
+    train_data, test_data = load_split(config, True), load_split(config, False)
+    config["image_shape"] = list(train_data[0][0].shape)
+    config["class_names"] = list(getattr(train_data, "dataset", train_data).classes)
+
+    manual_seed(config["seed"])
+    model = build_model(config, config["image_shape"], len(config["class_names"]))
+    optimizer = OPTIMIZERS[config["optimizer"]](model.parameters(), config["lr"])
+    train_run(args, run_dir, config, changed, model, optimizer, train_data, test_data)
+
+
+def pretrained_model(weights):
+    """(model, its architecture's name) from the name of weights that ship with minicnn or
+    from a run directory."""
+    if os.path.isdir(weights):
+        source = read_config(weights)
+        return load_trained_model(weights, source), source["model"]
+    for model_name, names in available().items():
+        if weights in names:
+            return get_model(model_name, weights=weights), model_name
+    shipped = ", ".join(name for names in available().values() for name in names)
+    raise ValueError(f"--weights {weights!r}: expected the name of weights that ship with "
+                     f"minicnn ({shipped}) or a run directory, got neither")
+
+
+def finetune_model(config, image_shape, num_classes):
+    """The model that --mode asks for (FINETUNE_HELP), on the configured device; its
+    architecture is recorded in config["model"]."""
+    pretrained, config["model"] = pretrained_model(config["weights"])
+    manual_seed(config["seed"])
+    if config["mode"] == "scratch":
+        return build_model(config, image_shape, num_classes)
+    adapt_input_channels(pretrained, image_shape[0])
+    replace_head(pretrained, num_classes)
+    if config["mode"] == "features":
+        freeze(pretrained)
+    return pretrained.to(config["device"])
+
+
+def finetune_command(args):
+    weights_name = os.path.basename(os.path.normpath(args.weights))
+    run_dir, config, changed = start_run(
+        args, FINETUNE_DEFAULTS, f"{weights_name}-{args.dataset or FINETUNE_DEFAULTS['dataset']}"
+                                 f"-{args.mode or FINETUNE_DEFAULTS['mode']}", "finetune")
+    if config["backbone_lr"] is not None and config["mode"] != "finetune":
+        raise ValueError(f"--backbone-lr applies to --mode finetune, got --mode {config['mode']}")
+    train_data, test_data = load_split(config, True), load_split(config, False)
+    if config["labels_per_class"] is not None:
+        try:
+            train_data = sample_per_class(train_data, config["labels_per_class"], config["seed"])
+        except ValueError as error:
+            raise ValueError(f"--labels-per-class {config['labels_per_class']}: {error}") from None
+    config["image_shape"] = list(test_data[0][0].shape)
+    config["class_names"] = list(getattr(test_data, "dataset", test_data).classes)
+
+    model = finetune_model(config, config["image_shape"], len(config["class_names"]))
+    if config["mode"] == "finetune":
+        groups = discriminative_param_groups(model, config["lr"],
+                                             config["backbone_lr"] or config["lr"])
+    else:
+        groups = model.parameters()
+    optimizer = OPTIMIZERS[config["optimizer"]](groups, config["lr"])
+    train_run(args, run_dir, config, changed, model, optimizer, train_data, test_data)
 
 
 def evaluate_command(args):
     config = read_config(args.run_dir)
     model = load_trained_model(args.run_dir, config)
+    if is_segmentation(config):
+        return evaluate_segmentation(config, model, load_split(config, False))
     loader = DataLoader(load_split(config, False), batch_size=256)
     result = Trainer(model, None, None, quiet=True).evaluate(loader)
     predictions, targets = result["predictions"], result["targets"]
@@ -349,6 +517,8 @@ def read_image(path, shape):
 def predict_command(args):
     config = read_config(args.run_dir)
     model = load_trained_model(args.run_dir, config)
+    if is_segmentation(config):
+        return predict_mask(args, config, model)
     with no_grad():
         logits = model(tensor(read_image(args.image, config["image_shape"]),
                               device=config["device"])).numpy()[0]
@@ -361,11 +531,127 @@ def predict_command(args):
         print(f"  {names[index]:>12}  {probabilities[index]:.4f}")
 
 
+def quantize_command(args):
+    """Quantize a trained run to int8 (PTQ, or QAT with --qat) and compare it with float."""
+    if args.calibration <= 0 or args.qat < 0:
+        raise ValueError(f"--calibration must be positive and --qat not negative, got "
+                         f"{args.calibration} and {args.qat}")
+    config = read_config(args.run_dir)
+    model = load_trained_model(args.run_dir, config).cpu()
+    qconfig = Q.get_qconfig(per_channel=not args.per_tensor, qat=bool(args.qat))
+    manual_seed(config["seed"])
+    with warnings.catch_warnings(record=True) as kept_in_float:
+        warnings.simplefilter("always")
+        if args.qat:
+            prepared = Q.prepare_for_qat(model, qconfig)
+            train = DataLoader(load_split(config, True), batch_size=config["batch_size"], shuffle=True)
+            Q.train_qat(prepared, train, args.qat)
+            method = f"quantization-aware training, {args.qat} epochs"
+        else:
+            prepared = Q.prepare_for_ptq(model, qconfig)
+            train = load_split({**config, "augment": False}, True)
+            calibration = Subset(train, range(min(args.calibration, len(train))))
+            seen = Q.calibrate(prepared, DataLoader(calibration, batch_size=256))
+            method = f"post-training quantization, {seen} calibration images"
+        int8_model = Q.convert(prepared, inplace=True)
+    test = DataLoader(load_split(config, False), batch_size=256)
+    scores = Q.compare(model, int8_model, test)
+    images = next(iter(test))[0]
+    speeds = [Q.images_per_second(m, images) for m in (model, int8_model)]
+    path = os.path.join(args.run_dir, "model_int8.npz")
+    Q.save_quantized(int8_model, path, per_channel=not args.per_tensor)
+
+    print(f"{config['model']} on {config['dataset']}: {method}, "
+          f"{'per-tensor' if args.per_tensor else 'per-channel'} weights")
+    for warning in kept_in_float:
+        print(f"  {warning.message}")
+    rows = [("test accuracy", f"{100 * scores['float_accuracy']:.2f}%", f"{100 * scores['int8_accuracy']:.2f}%"),
+            ("weights (bytes)", f"{Q.weight_bytes(model):,}", f"{Q.weight_bytes(int8_model):,}"),
+            ("model state (bytes)", f"{Q.state_bytes(model):,}", f"{Q.state_bytes(int8_model):,}"),
+            (f"images/second (batch {len(images)})", f"{speeds[0]:,.0f}", f"{speeds[1]:,.0f}")]
+    print(f"  {'':28}{'float32':>12}{'int8':>12}")
+    for name, before, after in rows:
+        print(f"  {name:28}{before:>12}{after:>12}")
+    print(f"  top-1 agreement {100 * scores['agreement']:.2f}%;  int8 model -> {path}")
+
+
+# --- segmentation runs: (image, mask) datasets ------------------------------------------------
+# Default epochs of the segmentation sets, each a few minutes on two CPU cores: the U-Net
+# masks shapes-segment's 4000 images well after 2-4 epochs; the 400 cells images need more.
+SEGMENTATION_EPOCHS = {"shapes-segment": 5, "cells": 25}
+
+
+def is_segmentation(config):
+    return config["dataset"] in SEGMENTATION_DATASETS
+
+
+def make_task(config):
+    """The segmentation task of a segmentation run; None (classification) otherwise."""
+    if not is_segmentation(config):
+        return None
+    from .segmentation import SegmentationTask
+    return SegmentationTask(len(config["class_names"]), config["class_names"])
+
+
+def segmentation_split(data, config, train):
+    """The training split with weight maps (--weight-map) and joint flips and turns of image
+    and mask (--augment); the test split as it is."""
+    if train and config.get("weight_map"):
+        from .segmentation import weighted_training_set
+        data = weighted_training_set(data)
+    if train and augmentation_name(config) != "none":
+        from .segmentation import segmentation_augmentation
+        data = segmentation_augmentation(data)
+    return data
+
+
+def evaluate_segmentation(config, model, data):
+    """Dice and IoU per class on the test split; for the cells, instances found too."""
+    from .segmentation import connected_components, instance_scores, predict_masks
+    task = make_task(config)
+    result = Trainer(model, None, None, quiet=True, task=task).evaluate(
+        DataLoader(data, batch_size=64))
+    print(f"{config['model']} on {config['dataset']} (test split, {len(data)} images)")
+    print(f"mean Dice {result['dice']:.4f}  mean IoU {result['iou']:.4f}  (classes other than "
+          f"the background)  pixel accuracy {100 * result['pixel_accuracy']:.2f}%")
+    width = max(len(name) for name in config["class_names"])
+    print(f"{'class'.rjust(width)}    Dice     IoU")
+    for name, dice, iou in zip(config["class_names"], result["dice_per_class"],
+                               result["iou_per_class"]):
+        print(f"{name.rjust(width)}  {dice:.4f}  {iou:.4f}")
+    base = getattr(data, "dataset", data)
+    if getattr(base, "instances", None) is not None:
+        indices = getattr(data, "indices", numpy.arange(len(base)))
+        predicted = predict_masks(model, base.arrays[0][indices])
+        found = instance_scores([connected_components(mask) for mask in predicted],
+                                base.instances[indices])
+        print(f"instances (connected components, IoU >= 0.5): precision {found['precision']:.4f}"
+              f"  recall {found['recall']:.4f}  F1 {found['f1']:.4f}")
+
+
+def predict_mask(args, config, model):
+    """Segment one image file; write the mask (pixel value = class) as a PNG of its size."""
+    from PIL import Image
+    from .segmentation import predict_masks, save_mask_png
+    mask = predict_masks(model, read_image(args.image, config["image_shape"]))[0]
+    original_size = Image.open(args.image).size
+    mask = numpy.asarray(Image.fromarray(mask.astype(numpy.uint8)).resize(original_size,
+                                                                         Image.NEAREST))
+    out = args.out or os.path.splitext(args.image)[0] + "-mask.png"
+    save_mask_png(mask, out, len(config["class_names"]))
+    counts = numpy.bincount(mask.ravel(), minlength=len(config["class_names"]))
+    print(f"mask ({mask.shape[1]}x{mask.shape[0]}) -> {out}")
+    for name, count in zip(config["class_names"], counts):
+        print(f"  {name:>12}  {100 * count / mask.size:6.2f}% of the pixels")
+
+
 def main(argv=None):
+    keep_freed_memory()   # process-wide (backend/memory.py), and this process is minicnn's own
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": train_command, "evaluate": evaluate_command,
-               "predict": predict_command}[args.command]
+               "predict": predict_command, "quantize": quantize_command,
+               "finetune": finetune_command}[args.command]
     try:
         command(args)
     except (ValueError, RuntimeError, OSError, ModuleNotFoundError) as error:

@@ -30,6 +30,8 @@ process dies), so the next save of the same name can tell the temporaries of a k
 (unlocked) from those another process is still writing (locked), and delete only the first.
 """
 import contextlib
+import hashlib
+import io
 import json
 import math
 import os
@@ -70,23 +72,30 @@ def save(obj, path):
         write_atomically(path, lambda file: _write_npz(file, arrays))
 
 
-def load(path):
+def load(path, sha256=None):
     """Read a file written by `save` (or a plain .npz / .safetensors of arrays).
 
     Arrays come back as CPU Tensors (or NumPy arrays where NumPy arrays were saved);
     load a model's state with `model.load_state_dict(minicnn.load(path))`, which moves them
-    to the model's device.
+    to the model's device. `sha256`: the hex digest the file must have (a file shipped or
+    downloaded with a published hash); the bytes that are checked are the bytes decoded, and
+    a mismatch raises ValueError before anything is decoded.
     """
     path = os.fspath(path)
     with open(path, "rb") as file:           # a missing file raises FileNotFoundError here
-        if _is_safetensors(path):
-            return _decode_safetensors(file.read(), path)
-        start = file.read(8)
-    if not start.startswith(b"PK"):
+        data = file.read()
+    if sha256 is not None:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != sha256.lower():
+            raise ValueError(f"load: {path} has sha256 {digest}, expected {sha256}: the file "
+                             "is damaged or was changed, so it was not read")
+    if _is_safetensors(path):
+        return _decode_safetensors(data, path)
+    if not data.startswith(b"PK"):
         raise ValueError(f"load: {path} is not an .npz file (it does not start with the zip "
-                         f"signature 'PK', it starts with {start!r}); minicnn reads .npz "
+                         f"signature 'PK', it starts with {data[:8]!r}); minicnn reads .npz "
                          "files and, by their extension, .safetensors files")
-    arrays = _read_npz(path)
+    arrays = _read_npz(data, path)
     if METADATA_KEY not in arrays:
         return {name: Tensor(array) for name, array in arrays.items()}
     try:
@@ -169,12 +178,13 @@ def _write_npz(file, arrays):
                 numpy.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def _read_npz(path):
-    """Every array of the .npz file; a damaged file raises one clear error."""
+def _read_npz(data, path):
+    """Every array of the .npz file whose bytes are `data`; a damaged file raises one clear
+    error."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            _check_declared_sizes(archive, os.path.getsize(path))
-        with numpy.load(path, allow_pickle=False) as npz:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _check_declared_sizes(archive, len(data))
+        with numpy.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as error:
         raise ValueError(f"load: {path} is a damaged or truncated .npz file "

@@ -1,4 +1,5 @@
 """minicnn.serialization: pickle-free .npz and .safetensors files, written atomically."""
+import hashlib
 import io
 import json
 import math
@@ -200,6 +201,21 @@ def test_truncated_corrupt_and_foreign_files_raise_errors_naming_the_path(tmp_pa
 
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("name", ["state.npz", "state.safetensors"])
+def test_a_file_whose_sha256_differs_is_refused_before_it_is_decoded(tmp_path, name):
+    path = tmp_path / name
+    save({"w": minicnn.arange(6.0)}, path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert load(path, sha256=digest.upper())["w"].tolist() == list(range(6))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    changed = hashlib.sha256(bytes(data)).hexdigest()
+    with pytest.raises(ValueError, match=f"load: {re.escape(str(path))} has sha256 {changed}, "
+                                         f"expected {digest}: the file is damaged or was changed"):
+        load(path, sha256=digest)
 
 
 def test_damaged_safetensors_files_raise_clear_errors(tmp_path):

@@ -4,5 +4,3 @@ from .device import Device, cuda_is_available, device_of, move_array
 from .dtypes import as_dtype, get_default_dtype, is_floating, set_default_dtype
 from .memory import keep_freed_memory
 from .random import manual_seed
-
-keep_freed_memory()

@@ -8,8 +8,13 @@ for more work for a while, and in a LeNet-5 training step they took a core from 
 convolution that came next, whose two halves then ran one after the other (4.6 ms per
 step with BLAS on one thread, 5.8 ms on two). So the kernels here are serial, parallelism
 comes from this one pool of Python threads, which the kernels run in without holding the
-GIL, and BLAS runs on one thread in the whole process, from import on: large products are
-split across the pool by `matmul` below instead.
+GIL. BLAS runs on one thread while minicnn's kernels run, and only then: parallel_for sets
+NumPy's BLAS to one thread and gives the caller's count back when it returns, so NumPy code
+outside minicnn keeps every BLAS thread it had. A kernel therefore calls BLAS inside
+parallel_for's chunks, or through matmul below (which splits large products across the
+pool); a call made from another thread while the pool runs leaves the count to the caller
+that set it. (The count is OpenBLAS's, one for all threads: NumPy code that runs in another
+thread at the same time gets one BLAS thread too.)
 
 The threads are also kept apart. A pool thread that has slept is woken onto the CPU of
 the thread that wakes it (Linux's wake-affine placement), and for a kernel of a few
@@ -21,6 +26,8 @@ workers.py, which also says how work is handed over), one asleep is moved to a f
 before it is woken. Nothing stays pinned once the pool is idle: two processes started on
 different CPUs do not crowd onto the same ones.
 """
+import ctypes
+import itertools
 import os
 import threading
 
@@ -30,9 +37,10 @@ from threadpoolctl import ThreadpoolController
 from .workers import Worker, current_cpu as _sched_getcpu
 
 _workers = []
-# Held during a parallel_for: a call made meanwhile (from another thread, or from inside a
-# chunk) runs on its caller's thread alone instead of waiting for the pool.
-_pool_in_use = threading.Lock()
+# Set by the call that runs the pool; a call made meanwhile (from another thread, or from
+# inside a chunk) runs on its caller's thread alone instead of waiting for the pool.
+_pool_busy = False
+_pool_claim = threading.Lock()   # makes testing and setting _pool_busy one step
 _threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 # A product is split only where each thread's share has this many multiply-adds: below it
 # handing the share to another thread costs more than the second core saves.
@@ -41,9 +49,9 @@ _MIN_MULTIPLY_ADDS_PER_THREAD = 4_000_000
 
 def _forget_pool_in_child():
     """A forked child has none of its parent's threads: it starts a pool of its own."""
-    global _pool_in_use
+    global _pool_busy, _pool_claim
     _workers.clear()
-    _pool_in_use = threading.Lock()
+    _pool_busy, _pool_claim = False, threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -55,44 +63,70 @@ def num_threads():
 
 
 def set_num_threads(count):
-    """How many threads the CPU kernels use (default: the cores this process may run on)."""
+    """How many threads the CPU kernels use (default: the cores this process may run on).
+    The pool grows or shrinks to it at its next use."""
     global _threads
     if count < 1:
         raise ValueError(f"set_num_threads: expected a positive count, got {count}")
-    with _pool_in_use:
-        _threads = int(count)
-        while _workers:
-            _workers.pop().stop()
+    _threads = int(count)
 
 
 def parallel_for(function, count, min_chunk=1):
     """Call function(start, stop) over [0, count) in up to num_threads() contiguous chunks
     of at least `min_chunk` (one call, on this thread, when there is work for only one), and
     return the calls' results in the order of the chunks, whichever thread finished first:
-    partial sums added in that order give the same bits on every run.
+    partial sums added in that order give the same bits on every run. BLAS runs on one
+    thread meanwhile, and the caller's setting is restored after.
 
     `function` must release the GIL (a Numba kernel with nogil=True, or a NumPy call on
     large arrays) for the threads to run at the same time.
     """
-    chunks = min(_threads, max(1, count // max(1, min_chunk)))
-    if chunks <= 1 or not _pool_in_use.acquire(blocking=False):
-        return [function(0, count)]
+    global _pool_busy
+    ours = False
+    # The claim sits inside the try that undoes it and calls nothing (a KeyboardInterrupt is
+    # raised only at a call or a loop), so `ours` says exactly whether this call claimed the pool.
     try:
-        while len(_workers) < _threads - 1:
-            _workers.append(Worker(f"minicnn-{len(_workers) + 1}"))
-        bounds = [count * k // chunks for k in range(chunks + 1)]
-        ranges = [(start, stop) for start, stop in zip(bounds, bounds[1:]) if stop > start]
-        posted = _workers[:len(ranges) - 1]
-        here = _place(posted)
-        for worker, (start, stop) in zip(posted, ranges[1:]):
-            worker.post(function, start, stop)
-        # The calling thread takes the first chunk instead of waiting idle: one hand-off
-        # fewer per call, which matters for the sub-millisecond kernels of small layers.
+        with _pool_claim:
+            if not _pool_busy:
+                _pool_busy = ours = True
+        if not ours:
+            return [function(0, count)]
+        blas_threads = [get() for get, _ in _BLAS_THREADS]
         try:
+            for _, set_threads in _BLAS_THREADS:
+                set_threads(1)
+            return _split(function, count, min_chunk)
+        finally:
+            for (_, set_threads), threads in zip(_BLAS_THREADS, blas_threads):
+                set_threads(threads)
+    finally:
+        if ours:
+            _pool_busy = False
+
+
+def _split(function, count, min_chunk):
+    """parallel_for's work, by the call that holds the pool."""
+    chunks = min(_threads, max(1, count // max(1, min_chunk)))
+    if chunks <= 1:
+        return [function(0, count)]
+    while len(_workers) > _threads - 1:
+        _workers.pop().stop()
+    while len(_workers) < _threads - 1:
+        _workers.append(Worker(f"minicnn-{len(_workers) + 1}"))
+    bounds = [count * k // chunks for k in range(chunks + 1)]
+    ranges = [(start, stop) for start, stop in zip(bounds, bounds[1:]) if stop > start]
+    posted = _workers[:len(ranges) - 1]
+    try:
+        try:
+            here = _place(posted)
+            for worker, (start, stop) in zip(posted, ranges[1:]):
+                worker.post(function, start, stop)
+            # The calling thread takes the first chunk instead of waiting idle: one hand-off
+            # fewer per call, which matters for the sub-millisecond kernels of small layers.
             first = _on_cpu(here, function, *ranges[0])
         finally:
-            # Every posted chunk is waited for, even when this one failed: a worker must be
-            # idle before it is given the next.
+            # Every posted chunk is waited for, even when this one failed or Ctrl-C stopped
+            # the caller: no chunk goes on writing after the caller has returned.
             outcomes = [worker.outcome() for worker in posted]
         results = [first]
         for value, error in outcomes:
@@ -100,8 +134,11 @@ def parallel_for(function, count, min_chunk=1):
                 raise error
             results.append(value)
         return results
-    finally:
-        _pool_in_use.release()
+    except BaseException:
+        # Stopped halfway, a worker may stay placed for a chunk it never got.
+        for worker in posted:
+            worker.let_go()
+        raise
 
 
 def _place(workers):
@@ -126,8 +163,8 @@ def _on_cpu(cpu, function, start, stop):
     if cpu is None:
         return function(start, stop)
     allowed = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, (cpu,))
     try:
+        os.sched_setaffinity(0, (cpu,))
         return function(start, stop)
     finally:
         os.sched_setaffinity(0, allowed)
@@ -138,14 +175,11 @@ def matmul(a, b):
 
     The longer of the result's two matrix axes is cut: rows of a, or columns of b; each
     thread's GEMM (one BLAS thread, which releases the GIL) writes its slice of the result.
-    A product too small to give a second thread its share is one plain call.
+    A product too small to give a second thread its share is one call on this thread.
     """
     (n, k), m = a.shape[-2:], b.shape[-1]
     stack = max(a.size // max(1, n * k), b.size // max(1, k * m))   # matrices in the batch
-    lines = max(n, m)
     min_chunk = -(-_MIN_MULTIPLY_ADDS_PER_THREAD // max(1, stack * k * min(n, m)))
-    if _threads == 1 or lines < 2 * min_chunk:
-        return numpy.matmul(a, b)
     out = numpy.empty(numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (n, m),
                       dtype=numpy.result_type(a, b))
     if n >= m:
@@ -154,14 +188,40 @@ def matmul(a, b):
     else:
         def part(start, stop):
             numpy.matmul(a, b[..., start:stop], out=out[..., start:stop])
-    parallel_for(part, lines, min_chunk)
+    parallel_for(part, max(n, m), min_chunk)
     return out
 
 
-def _hold_blas_to_one_thread():
-    # Finding the loaded BLAS libraries walks the process's shared objects (about a
-    # millisecond), once; NumPy has loaded its BLAS by the time this module is imported.
-    ThreadpoolController().limit(limits=1, user_api="blas")
+def _blas_thread_functions():
+    """(get, set) of the thread count of NumPy's BLAS: the library in NumPy's own folder, where
+    pip's wheels put it (SciPy's, which Numba loads, is not minicnn's to change), else every
+    BLAS library loaded. OpenBLAS's own C functions are called directly, 0.2 us a call
+    (1-1.5 us through threadpoolctl, which finds the libraries); others (MKL, BLIS) through
+    threadpoolctl."""
+    libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+    numpys = [library for library in libraries
+              if library.filepath.startswith(os.path.dirname(numpy.__file__))]
+    functions = []
+    for library in numpys or libraries:
+        own = (_openblas_thread_functions(library.filepath)
+               if library.internal_api == "openblas" and library.threading_layer == "pthreads"
+               else None)
+        functions.append(own or (library.get_num_threads, library.set_num_threads))
+    return functions
 
 
-_hold_blas_to_one_thread()
+def _openblas_thread_functions(path):
+    """OpenBLAS's openblas_get/set_num_threads, under the names its builds give them."""
+    library = ctypes.CDLL(path)
+    for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
+        get = getattr(library, f"{prefix}openblas_get_num_threads{suffix}", None)
+        set_ = getattr(library, f"{prefix}openblas_set_num_threads{suffix}", None)
+        if get is not None and set_ is not None:
+            get.argtypes, get.restype = [], ctypes.c_int
+            set_.argtypes, set_.restype = [ctypes.c_int], None
+            return get, set_
+    return None
+
+
+# Found once: NumPy has loaded its BLAS by the time this module is imported. Only read here.
+_BLAS_THREADS = _blas_thread_functions()

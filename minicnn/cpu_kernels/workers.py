@@ -26,11 +26,16 @@ CPU, and threads.parallel_for runs the caller's own chunk on another one. A thre
 gives up polling lets go of its CPU before it sleeps, so that nothing stays pinned while
 idle, and the caller holds it on a CPU other than its own (place) before it wakes it.
 
-Each worker has three counters in a NumPy array, chunks posted, chunks done and the CPU it
-is held on (-1: none), which the polls read, and two locks that carry the same counts for
-the sleeping path: every post releases `posted` once and every finished chunk releases
-`finished` once, so each side acquires each lock exactly once per chunk, whether it saw the
-counter move while polling (the lock is then free at once) or fell asleep on the lock.
+The hand-off survives Ctrl-C. A SIGINT raises KeyboardInterrupt in the main thread between
+two Python steps, so a caller may stop anywhere: after counting a chunk as posted but before
+waking its thread, or halfway through waiting for it. So what each side knows of the other
+is only in three counters in a NumPy array (chunks posted, chunks done, and the CPU the
+thread is held on, -1 for none), and a thread that goes to sleep waits on a lock used as a
+doorbell: whoever moved a counter releases ("rings") the bell unless it is rung already, and
+the sleeper acquires it and reads the counter again. A ring that nobody waited for only makes
+the next sleeper look once more. A caller stopped halfway leaves the counters saying which
+chunk still runs, and the next post to that thread waits for it first (and rings again, in
+case the stopped post never did).
 """
 import ctypes
 import os
@@ -38,7 +43,8 @@ import sys
 import threading
 
 import numpy
-from numba import njit
+from numba import njit, types
+from numba.core.types import ExternalFunction
 
 # How long a waiting thread polls before it sleeps: longer than the Python between two
 # kernels of a training step (0.05-0.3 ms), short against a person's notice of a busy CPU.
@@ -46,31 +52,35 @@ SPIN_SECONDS = 300e-6
 _POSTED, _DONE, _CPU = 0, 1, 2
 
 
-def _c_function(name, *argtypes):
-    """A function of Linux's C library returning an int, or None elsewhere."""
+def _c_function(name):
+    """A function of Linux's C library returning an int, for Python to call, or None elsewhere."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         function = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    function.argtypes, function.restype = list(argtypes), ctypes.c_int
+    function.argtypes, function.restype = [], ctypes.c_int
     return function
 
 
-_sched_yield = _c_function("sched_yield")
-_clock_gettime = _c_function("clock_gettime", ctypes.c_int, ctypes.c_void_p)
-_CLOCK_MONOTONIC = 1      # Linux's number for the clock that only moves forward
 # The CPU the calling thread runs on, or None where threads cannot be placed.
 current_cpu = _c_function("sched_getcpu") if hasattr(os, "sched_setaffinity") else None
+_sched_yield = None
+if sys.platform.startswith("linux"):
+    # C functions called by name from compiled code (ctypes pointers there would be addresses
+    # of this process, which keep Numba from caching the poll: 0.5 s at each start instead
+    # of 0.01). The timespec is passed as its address, an integer of pointer size.
+    _sched_yield = ExternalFunction("sched_yield", types.int32())
+    _clock_gettime = ExternalFunction("clock_gettime", types.int32(types.int32, types.uintp))
+    _CLOCK_MONOTONIC = 1      # Linux's number for the clock that only moves forward
 
-if _sched_yield is not None and _clock_gettime is not None:
-    @njit(nogil=True)
+    @njit(nogil=True, cache=True)
     def _nanoseconds(timespec):
         _clock_gettime(_CLOCK_MONOTONIC, timespec.ctypes.data)
         return timespec[0] * 1_000_000_000 + timespec[1]
 
-    @njit(nogil=True)
+    @njit(nogil=True, cache=True)
     def _poll(counters, slot, value, seconds):
         """Whether counters[slot] moves away from value within `seconds` (checked by time,
         not by count: where another thread is ready on this CPU, sched_yield runs it first)."""
@@ -86,21 +96,27 @@ else:   # no polling: a waiting thread sleeps at once
         return counters[slot] != value
 
 
+def _ring(bell):
+    """Release `bell` unless a ring already waits there. Each bell has one ringer (the thread
+    holding the pool, or the worker), so nobody else can release it between test and release."""
+    if bell.locked():
+        bell.release()
+
+
 class Worker:
     """One pool thread, which runs one chunk at a time: post(function, *arguments), then
     outcome() for (its return value, None), or (None, the exception it raised)."""
 
     def __init__(self, name):
         self._counters = numpy.array([0, 0, -1], numpy.int64)
-        self._posted, self._finished = threading.Lock(), threading.Lock()
-        self._posted.acquire()
-        self._finished.acquire()
+        # Doorbells, held while not rung: new work for the thread, a finished chunk for the caller.
+        self._work_bell, self._done_bell = threading.Lock(), threading.Lock()
+        self._work_bell.acquire()
+        self._done_bell.acquire()
         self._job = self._outcome = None
         self._allowed = os.sched_getaffinity(0) if current_cpu else None
-        self._started = threading.Event()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
-        self._started.wait()
 
     @property
     def held_cpu(self):
@@ -110,17 +126,27 @@ class Worker:
     def place(self, cpu):
         """Hold this thread, which does not poll, on `cpu` before its next chunk wakes it:
         woken, it would be placed beside its waker (see above)."""
-        os.sched_setaffinity(self._native_id, (cpu,))
+        os.sched_setaffinity(self._thread.native_id, (cpu,))
         self._counters[_CPU] = cpu
 
+    def let_go(self):
+        """Let this thread run on any CPU again (from any thread: after its next chunk it
+        holds itself where it runs, as always)."""
+        if current_cpu is not None and self._counters[_CPU] >= 0:
+            os.sched_setaffinity(self._thread.native_id, self._allowed)
+            self._counters[_CPU] = -1
+
     def post(self, function, *arguments):
+        """Hand this thread a chunk (after the one still running, if a caller was stopped
+        before it waited for it)."""
+        self._wait()
         self._job = (function, arguments)
         self._counters[_POSTED] += 1
-        self._posted.release()
+        _ring(self._work_bell)
 
     def outcome(self):
-        _poll(self._counters, _DONE, self._counters[_POSTED] - 1, SPIN_SECONDS)
-        self._finished.acquire()
+        """(value, None) or (None, exception) of the chunk posted last, once it is done."""
+        self._wait()
         return self._outcome
 
     def stop(self):
@@ -128,18 +154,26 @@ class Worker:
         self.post(None)
         self._thread.join()
 
+    def _wait(self):
+        """Until the chunk posted last is done: poll, then sleep."""
+        posted = self._counters[_POSTED]
+        if _poll(self._counters, _DONE, posted - 1, SPIN_SECONDS):
+            return
+        _ring(self._work_bell)   # a post stopped before its ring left the thread asleep
+        while self._counters[_DONE] != posted:
+            self._done_bell.acquire()
+
     def _serve(self):
         done = 0
-        self._native_id = threading.get_native_id()
-        self._hold(True)
-        self._started.set()
+        self._hold_here()
         while True:
             if not _poll(self._counters, _POSTED, done, SPIN_SECONDS):
-                self._hold(False)
-            self._posted.acquire()
+                self.let_go()
+                while self._counters[_POSTED] == done:
+                    self._work_bell.acquire()
             function, arguments = self._job
             if function is None:
-                self._hold(False)
+                self.let_go()
                 return
             try:
                 self._outcome = (function(*arguments), None)
@@ -148,14 +182,14 @@ class Worker:
             done += 1
             # Held before the chunk is reported done: the caller's next call may come at
             # once, and must see where this thread will poll.
-            self._hold(True)
+            self._hold_here()
             self._counters[_DONE] = done
-            self._finished.release()
+            _ring(self._done_bell)
 
-    def _hold(self, held):
-        """Hold this thread on the CPU it runs on, and publish it (held), or let it go."""
-        if current_cpu is None or held == (self._counters[_CPU] >= 0):
-            return
-        cpu = current_cpu() if held else -1
-        os.sched_setaffinity(0, (cpu,) if held else self._allowed)
-        self._counters[_CPU] = cpu
+    def _hold_here(self):
+        """Hold this thread (the worker itself) on the CPU it runs on, and publish it; one
+        placed by the caller stays where it was placed."""
+        if current_cpu is not None and self._counters[_CPU] < 0:
+            cpu = current_cpu()
+            os.sched_setaffinity(0, (cpu,))
+            self._counters[_CPU] = cpu

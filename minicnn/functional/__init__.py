@@ -5,12 +5,14 @@ in its docstring) plus a lowercase wrapper with PyTorch's name and arguments. Im
 this package also installs the Tensor operators and methods (tensor_methods.py).
 """
 from . import (activation, arithmetic, broadcast, conversion, conv, dropout, elementwise,
-               embedding, loss, matrix, norm, padding, pool, reduce, resample, roi, shape)
+               embedding, fake_quantize, loss, matrix, norm, padding, pool, quantized, reduce,
+               resample, roi, shape)
 
 # Taken before the star imports below, which rebind names such as `dropout` from the
 # module to the function of the same name.
 _families = (activation, arithmetic, broadcast, conversion, conv, dropout, elementwise,
-             embedding, loss, matrix, norm, padding, pool, reduce, resample, roi, shape)
+             embedding, fake_quantize, loss, matrix, norm, padding, pool, quantized, reduce,
+             resample, roi, shape)
 
 from .activation import *
 from .arithmetic import *
@@ -20,11 +22,13 @@ from .conv import *
 from .dropout import *
 from .elementwise import *
 from .embedding import *
+from .fake_quantize import *
 from .loss import *
 from .matrix import *
 from .norm import *
 from .padding import *
 from .pool import *
+from .quantized import *
 from .reduce import *
 from .resample import *
 from .roi import *

@@ -21,7 +21,8 @@ from .reduce import mean, sum
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "smooth_l1_loss",
-           "huber_loss", "kl_div"]
+           "huber_loss", "kl_div",
+           "dice_loss"]
 
 
 # --- classification over C classes --------------------------------------------------------
@@ -364,6 +365,46 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if _reduction("kl_div", reduction, batchmean=True) == "batchmean":
         return sum(losses) / (input.shape[0] if input.ndim else 1)
     return _reduce("kl_div", losses, reduction)
+
+
+# --- segmentation --------------------------------------------------------------------------------
+
+def dice_loss(input, target, smooth=1.0, ignore_index=-100, reduction="mean"):
+    """Soft Dice loss of logits `input` (N, C, *) against class indices `target` (N, *).
+
+    With p = softmax(input) over the C classes, t the one-hot target, and sums over the
+    pixels of one sample (pixels whose target is ignore_index left out):
+
+        D[n, c] = (2 sum p t + s) / (sum p + sum t + s),        l[n, c] = 1 - D[n, c]
+
+    The Dice coefficient 2|P n T| / (|P| + |T|) (Dice 1945) with probabilities in place of
+    0/1 predictions: at 0/1 probabilities 1 - l is exactly the per-class dice_score. It
+    weighs each class by its overlap rather than by its pixel count, so a small object
+    counts as much as a large background (Milletari et al. 2016, "V-Net", who square the
+    sums of the denominator). smooth = s > 0 keeps a class that is absent from both the
+    target and the prediction defined: D = s / (sum p + s), which tends to 1 as the
+    prediction empties (never 0 / 0).
+    reduction: 'none' gives (N, C), 'mean' averages over samples and classes, 'sum' adds.
+    dL/dp = dL/dl * (D - 2 t) / (sum p + sum t + s); the gradient w.r.t. the logits follows
+    through softmax's backward.
+    """
+    if not smooth > 0:
+        raise ValueError(f"dice_loss: smooth must be > 0 (it defines the loss of a class absent "
+                         f"from both target and prediction), got {smooth}")
+    input = as_tensor(input)
+    if input.ndim < 2:
+        raise ValueError(f"dice_loss: 'input' must be logits (N, C, *), got shape {input.shape}")
+    target = _class_targets("dice_loss", input, target, ignore_index)
+    xp = array_module(input.data)
+    class_shape = _keepdims_shape([1] * input.ndim, 1, input.shape[1])
+    kept = xp.expand_dims(target != ignore_index, 1).astype(input.dtype)
+    one_hot = xp.expand_dims(target, 1) == xp.arange(input.shape[1]).reshape(class_shape)
+    pixels = tuple(range(2, input.ndim))
+    probabilities = softmax(input, dim=1) * Tensor(kept)
+    overlap = sum(probabilities * Tensor(one_hot.astype(input.dtype)), axis=pixels)
+    total = sum(probabilities, axis=pixels) + Tensor(one_hot.sum(axis=pixels).astype(input.dtype))
+    losses = 1 - (2 * overlap + smooth) / (total + smooth)
+    return _reduce("dice_loss", losses, reduction)
 
 
 # --- shared ----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..backend import array_module, is_cupy_array
 from .conversion import match_dtype
 
 __all__ = ["reshape", "view", "permute", "transpose", "flatten", "squeeze", "unsqueeze",
-           "cat", "concatenate", "stack", "split", "chunk", "index"]
+           "cat", "concatenate", "stack", "split", "chunk", "index", "center_crop"]
 
 
 # --- dimension arguments (shared with reduce.py) -------------------------------------------
@@ -328,3 +328,15 @@ def _array_key(key, xp):
             item = xp.asarray(item)
         converted.append(item)
     return tuple(converted)
+
+
+def center_crop(input, height, width):
+    """The central height x width window of the last two axes of input (..., H, W), the
+    top-left corner at ((H - height) // 2, (W - width) // 2): the U-Net's crop of a skip
+    connection to the map it joins. Works on a Tensor (an index op, so dL/dinput is dL/dy
+    inside the window and 0 outside) and on a NumPy array alike."""
+    if input.ndim < 2 or not (0 < height <= input.shape[-2] and 0 < width <= input.shape[-1]):
+        raise ValueError(f"center_crop: cannot take a {height} x {width} window from the last "
+                         f"two axes of shape {tuple(input.shape)}")
+    top, left = (input.shape[-2] - height) // 2, (input.shape[-1] - width) // 2
+    return input[..., top:top + height, left:left + width]

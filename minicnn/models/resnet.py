@@ -6,8 +6,11 @@ even a 110-layer network. The CIFAR family has depth 6n + 2: one 3x3 convolution
 stages of n BasicBlocks (two 3x3 convolutions each) at 16, 32 and 64 channels on 32x32,
 16x16 and 8x8 maps, then global average pooling and a linear classifier.
 """
+from functools import partial
+
 from .. import functional as F
 from .. import nn
+from .pretrained import with_weights
 
 
 class PadShortcut(nn.Module):
@@ -101,6 +104,12 @@ def resnet20(num_classes=10, in_channels=3, shortcut="A"):
     return CifarResNet(20, num_classes, in_channels, shortcut=shortcut)
 
 
-def resnet_tiny(num_classes=10, in_channels=3, shortcut="A"):
-    """ResNet-8 with 4/8/16 channels, for fast tests. Parameters: 5,006 (num_classes=10)."""
-    return CifarResNet(8, num_classes, in_channels, width=4, shortcut=shortcut)
+def resnet_tiny(*, weights=None, **options):
+    """ResNet-8 with 4/8/16 channels, for fast tests and small enough to ship pretrained.
+
+    options: num_classes (10), in_channels (3), shortcut ("A"), as for CifarResNet.
+    weights: None for random weights, or the name of weights minicnn trained and ships
+    (minicnn.models.pretrained.available()), e.g. "mnist5k-0to4"; they fix in_channels and
+    num_classes. Parameters: 5,006 (num_classes=10).
+    """
+    return with_weights("resnet_tiny", weights, partial(CifarResNet, 8, width=4), options)

@@ -110,7 +110,12 @@ class Module:
         if value is not None and not isinstance(value, kind):
             raise TypeError(f"{op}: '{name}' must be a {kind.__name__} or None, "
                             f"got {type(value).__name__}")
-        self._forget(name)
+        if name in registry:
+            # Replaced where it stands, as in PyTorch: a new layer or weight keeps its place
+            # in a Sequential, in parameters() and in the state_dict.
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._forget(name)
         registry[name] = value
 
     register_module = add_module

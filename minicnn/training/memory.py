@@ -14,8 +14,6 @@ import os
 import tracemalloc
 import warnings
 
-from ..autograd import Tensor
-from ..backend import move_array
 from ..backend.random import get_rng_state, set_rng_state
 from ..data import default_collate
 
@@ -64,8 +62,9 @@ def bytes_kept(function):
             tracemalloc.stop()
 
 
-def estimate_step_memory(model, loss_fn, dataset, batch_size, device):
-    """(bytes for one step on batch_size samples of `dataset`, activation bytes per sample).
+def estimate_step_memory(model, step_loss, dataset, batch_size, collate=default_collate):
+    """(bytes for one step on batch_size samples of `dataset`, activation bytes per sample);
+    step_loss(batch) is the training step's loss on samples collated by `collate`.
 
     Leaves everything as it was: the global RNG (augmentation and dropout draw from it, and
     a resumed run must draw what the uninterrupted one did), batch norm's running
@@ -75,9 +74,8 @@ def estimate_step_memory(model, loss_fn, dataset, batch_size, device):
     rng_state, was_training = get_rng_state(), model.training
 
     def forward(samples):
-        batch = default_collate([dataset[i] for i in range(samples)])
-        inputs, targets = (Tensor(move_array(t.data, device)) for t in batch)
-        return loss_fn(model(inputs), targets)      # holds the graph and what it saved
+        # The loss holds the graph and what it saved.
+        return step_loss(collate([dataset[i] for i in range(samples)]))
 
     try:
         model.train()
@@ -93,7 +91,7 @@ def estimate_step_memory(model, loss_fn, dataset, batch_size, device):
     return int(needed), int(per_sample)
 
 
-def warn_if_step_too_large(model, loss_fn, loader, device):
+def warn_if_step_too_large(model, step_loss, loader, device):
     """Warn (RuntimeWarning) when a step on a full batch of `loader` needs more memory than
     is available. Only for CPU tensors: tracemalloc does not see GPU memory."""
     dataset, batch_size = getattr(loader, "dataset", None), getattr(loader, "batch_size", None)
@@ -103,7 +101,8 @@ def warn_if_step_too_large(model, loss_fn, loader, device):
     available = available_memory()
     if available is None:
         return
-    needed, per_sample = estimate_step_memory(model, loss_fn, dataset, batch_size, device)
+    collate = getattr(loader, "collate_fn", None) or default_collate
+    needed, per_sample = estimate_step_memory(model, step_loss, dataset, batch_size, collate)
     if needed > available:
         warnings.warn(f"fit: one training step on a batch of {batch_size} needs about "
                       f"{_size(needed)} (activations of {_size(per_sample)} per sample, "

@@ -12,6 +12,10 @@ an interrupted run resumed from it computes exactly what the uninterrupted run w
 Before the first step it warns when a step on a full batch would not fit in memory
 (memory.py); when the loss stops being finite it says whether the data, the weights or
 the computation is at fault.
+
+What is learned comes from a task (tasks.py): classification by default (`loss_fn`, the
+cross-entropy unless given, and accuracy); `Trainer(..., task=SegmentationTask(...))` and
+others bring their own loss, metrics and pictures to the same loop.
 """
 import json
 import math
@@ -30,11 +34,18 @@ from ..backend.random import get_rng_state, set_rng_state
 from ..data import DataLoader
 from .checkpoint import load_checkpoint, save_checkpoint
 from .memory import warn_if_step_too_large
-from .metrics import accuracy, class_indices, confusion_matrix
 from .plots import save_curves
 
-HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
-                "seconds")
+from .tasks import ClassificationTask
+
+
+def history_keys(metrics):
+    """epoch, train_loss, train_<metric>..., val_loss, val_<metric>..., lr, seconds."""
+    return (("epoch", "train_loss") + tuple(f"train_{m}" for m in metrics) + ("val_loss",)
+            + tuple(f"val_{m}" for m in metrics) + ("lr", "seconds"))
+
+
+HISTORY_KEYS = history_keys(ClassificationTask.metrics)
 
 
 class TrainingDiverged(FloatingPointError):
@@ -43,18 +54,22 @@ class TrainingDiverged(FloatingPointError):
 
 class Trainer:
     def __init__(self, model, optimizer, train_loader, val_loader=None, scheduler=None,
-                 loss_fn=None, out_dir=None, patience=None, quiet=False, class_names=None):
+                 loss_fn=None, out_dir=None, patience=None, quiet=False, class_names=None,
+                 task=None):
+        if task is not None and loss_fn is not None:
+            raise ValueError("Trainer: give either a task or a loss_fn (a classification "
+                             "task's loss), not both")
         self.model = model
         self.optimizer = optimizer
         self.train_loader = train_loader
         self.val_loader = val_loader
         self.scheduler = scheduler
-        self.loss_fn = loss_fn or F.cross_entropy
+        self.task = task or ClassificationTask(loss_fn or F.cross_entropy)
         self.out_dir = out_dir
         self.patience = patience
         self.quiet = quiet
         self.class_names = list(class_names) if class_names is not None else None
-        self.history = {key: [] for key in HISTORY_KEYS}
+        self.history = {key: [] for key in history_keys(self.task.metrics)}
         self.stopped = None
         first = next(iter(model.parameters()), None)
         self.device = first.device if first is not None else "cpu"
@@ -79,31 +94,36 @@ class Trainer:
 
     # --- one pass -----------------------------------------------------------------------
     def to_device(self, batch):
-        return [Tensor(move_array(t.data, self.device)) for t in batch]
+        """The batch's Tensors on the model's device; lists (of boxes, say) item by item."""
+        return [self.to_device(item) if isinstance(item, (list, tuple))
+                else Tensor(move_array(item.data, self.device)) for item in batch]
+
+    def step_loss(self, batch):
+        """The task's loss on a batch as the loader yields it (what a training step computes)."""
+        return self.task.loss(self.model, self.to_device(batch))[0]
 
     def progress(self, loader, description):
         return tqdm(loader, desc=description, leave=False,
                     disable=self.quiet or not sys.stdout.isatty())
 
     def train_epoch(self, epoch):
-        """One pass over train_loader; returns (mean loss, accuracy)."""
+        """One pass over train_loader; returns (mean loss, the task's metrics summary)."""
         self.model.train()
-        total_loss, correct, seen = 0.0, 0, 0
+        self.task.on_epoch_start(epoch, self.model)     # after train(): it may freeze layers
+        total_loss, seen, tally = 0.0, 0, self.task.tally()
         for step, batch in enumerate(self.progress(self.train_loader, f"epoch {epoch}")):
-            images, labels = self.to_device(batch)
-            logits = self.model(images)
-            loss = self.loss_fn(logits, labels)
+            batch = self.to_device(batch)
+            loss, outputs = self.task.loss(self.model, batch)
             value = loss.item()
             if not math.isfinite(value):
-                raise TrainingDiverged(self.divergence_message(value, epoch, step,
-                                                               (images, labels), logits))
+                raise TrainingDiverged(self.divergence_message(value, epoch, step, batch, outputs))
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-            total_loss += value * len(labels)
-            correct += int((to_numpy(logits.data.argmax(axis=1)) == class_indices(labels.numpy())).sum())
-            seen += len(labels)
-        return total_loss / seen, correct / seen
+            total_loss += value * len(batch[0])
+            seen += len(batch[0])
+            tally.add(outputs, batch)
+        return total_loss / seen, tally.summary()
 
     def divergence_message(self, value, epoch, step, batch, outputs):
         done = len(self.history["epoch"])
@@ -115,6 +135,8 @@ class Trainer:
     def divergence_cause(self, batch, outputs):
         """Which of the data, the weights and the computation made the loss non-finite."""
         for field, (name, tensor) in enumerate(zip(("inputs", "targets"), batch)):
+            if not isinstance(tensor, Tensor):          # a list of boxes, say
+                continue
             values = to_numpy(tensor.data)
             if values.dtype.kind != "f" or numpy.isfinite(values).all():
                 continue
@@ -130,6 +152,9 @@ class Trainer:
             if not numpy.isfinite(to_numpy(parameter.data)).all():
                 return (f"The weight {name} holds NaN or infinity: an earlier step diverged (or "
                         "it was loaded so). A smaller learning rate (--lr) usually cures this.")
+        if not isinstance(outputs, Tensor):             # a task's structured outputs
+            return ("The inputs and the weights are finite, so the computation made it: the "
+                    "model's outputs overflowed, or the loss function did.")
         values = to_numpy(outputs.data)
         largest = numpy.abs(values).max()
         # Beyond a quarter of the largest float, differences of outputs (log-softmax) overflow.
@@ -160,19 +185,18 @@ class Trainer:
         return found[:most]
 
     def evaluate(self, loader):
-        """{"loss", "accuracy", "predictions", "targets"} of the model on `loader`."""
+        """{"loss", and the task's summary} of the model on `loader`; for classification
+        {"loss", "accuracy", "predictions", "targets"}."""
         self.model.eval()
-        total_loss, predictions, targets = 0.0, [], []
+        total_loss, seen, tally = 0.0, 0, self.task.tally()
         with no_grad():
             for batch in self.progress(loader, "evaluate"):
-                images, labels = self.to_device(batch)
-                logits = self.model(images)
-                total_loss += self.loss_fn(logits, labels).item() * len(labels)
-                predictions.append(to_numpy(logits.data.argmax(axis=1)))
-                targets.append(labels.numpy())
-        predictions, targets = numpy.concatenate(predictions), numpy.concatenate(targets)
-        return {"loss": total_loss / len(targets), "accuracy": accuracy(predictions, targets),
-                "predictions": predictions, "targets": targets}
+                batch = self.to_device(batch)
+                loss, outputs = self.task.loss(self.model, batch)
+                total_loss += loss.item() * len(batch[0])
+                seen += len(batch[0])
+                tally.add(outputs, batch)
+        return {"loss": total_loss / seen, **tally.summary()}
 
     # --- the loop ---------------------------------------------------------------------------
     def fit(self, epochs, resume=False):
@@ -184,13 +208,13 @@ class Trainer:
             self.resume()
         start = self.history["epoch"][-1] if self.history["epoch"] else 0
         if start < epochs:
-            warn_if_step_too_large(self.model, self.loss_fn, self.train_loader, self.device)
+            warn_if_step_too_large(self.model, self.step_loss, self.train_loader, self.device)
         val = None
         for epoch in range(start + 1, epochs + 1):
             began = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
             try:
-                train_loss, train_accuracy = self.train_epoch(epoch)
+                train_loss, train_metrics = self.train_epoch(epoch)
             except TrainingDiverged as error:
                 self.stopped = str(error)
                 if self.out_dir:
@@ -199,9 +223,10 @@ class Trainer:
             if self.scheduler is not None:
                 self.scheduler.step()
             val = self.evaluate(self.val_loader) if self.val_loader is not None else None
-            self.record(epoch=epoch, train_loss=train_loss, train_accuracy=train_accuracy,
-                        val_loss=val and val["loss"], val_accuracy=val and val["accuracy"],
-                        lr=lr, seconds=time.perf_counter() - began)
+            self.record(epoch=epoch, train_loss=train_loss, val_loss=val and val["loss"],
+                        lr=lr, seconds=time.perf_counter() - began,
+                        **{f"train_{m}": train_metrics[m] for m in self.task.metrics},
+                        **{f"val_{m}": val and val[m] for m in self.task.metrics})
             if self.out_dir:
                 save_checkpoint(self.path("checkpoint.npz"), self.model, self.optimizer,
                                 epoch, self.history, self.scheduler)
@@ -219,11 +244,16 @@ class Trainer:
             self.history[key].append(value)
         if not self.quiet:
             h = {k: v[-1] for k, v in self.history.items()}
-            line = (f"epoch {h['epoch']:3d}  train loss {h['train_loss']:.4f} "
-                    f"acc {100 * h['train_accuracy']:5.2f}%")
+            line = f"epoch {h['epoch']:3d}  train " + self.describe(h, "train")
             if h["val_loss"] is not None:
-                line += f"  val loss {h['val_loss']:.4f} acc {100 * h['val_accuracy']:5.2f}%"
+                line += "  val " + self.describe(h, "val")
             self.log(line + f"  lr {h['lr']:.2e}  {h['seconds']:.1f} s")
+
+    def describe(self, values, split):
+        """'loss 0.1234 acc 97.50%' for one split, the task's metrics as percentages."""
+        return f"loss {values[split + '_loss']:.4f}" + "".join(
+            f" {label} {100 * values[f'{split}_{name}']:5.2f}%"
+            for name, label in self.task.metrics.items())
 
     def log(self, line):
         if not self.quiet:
@@ -236,7 +266,8 @@ class Trainer:
         return len(losses) - 1 - int(numpy.argmin(losses)) >= self.patience
 
     def finish(self, val):
-        """Write model.npz and the final metrics, with the last evaluation's confusion matrix."""
+        """Write model.npz and the final metrics (the task's: for classification the last
+        evaluation's confusion matrix), the curves and the task's pictures."""
         if not self.out_dir:
             return
         save(self.model.state_dict(), self.path("model.npz"))
@@ -244,14 +275,12 @@ class Trainer:
             val = self.evaluate(self.val_loader)
         final = None
         if val is not None:
-            classes = len(self.class_names) if self.class_names else int(
-                max(val["targets"].max(), val["predictions"].max()) + 1)
-            final = {"val_loss": val["loss"], "val_accuracy": val["accuracy"],
-                     "confusion_matrix": confusion_matrix(val["predictions"], val["targets"],
-                                                          classes).tolist()}
+            final = {"val_loss": val["loss"], **self.task.final(val, self.class_names)}
         self.write_metrics(final)
         # Drawn once at the end: matplotlib takes about 0.15 s, a tenth of a LeNet epoch.
-        save_curves(self.history, self.path("curves.png"))
+        save_curves(self.history, self.path("curves.png"), tuple(self.task.metrics))
+        if self.val_loader is not None:
+            self.task.pictures(self.out_dir, self.model, self.val_loader)
 
 
 def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None, **options):

@@ -213,8 +213,8 @@ def _saved_cases():
     """{Function class name: (a factory of the Function, one maker of input values per input)}."""
     from minicnn.backend import Device
     from minicnn.functional import (activation, arithmetic, broadcast, conv, conversion,
-                                    elementwise, loss, matrix, norm, padding, pool, reduce, roi,
-                                    shape)
+                                    elementwise, fake_quantize, loss, matrix, norm, padding, pool,
+                                    reduce, roi, shape)
     probe = minicnn.zeros(1, 2, 5, 5, requires_grad=True)
     conv_geometry = F.conv2d(probe, minicnn.zeros(3, 2, 3, 3)).creator.geometry
     max_geometry = F.max_pool2d(probe[:, :, :4, :4], 2).creator.geometry
@@ -289,6 +289,7 @@ def _saved_cases():
         "AvgPoolBackward": (lambda: pool.AvgPoolBackward(avg_geometry), [_normal(1, 2, 2, 2)]),
         "GatherPlanes": (lambda: pool.GatherPlanes(*planes), [_normal(2, 5)]),
         "ScatterPlanes": (lambda: pool.ScatterPlanes(*planes), [_normal(2, 7)]),
+        "FakeQuantize": (lambda: fake_quantize.FakeQuantize(0.25, 1, -8, 7), [_normal(2, 3)]),
         "RoIAlign": (lambda: roi.RoIAlign(align_geometry), [_normal(1, 2, 5, 5)]),
         "RoIAlignBackward": (lambda: roi.RoIAlignBackward(align_geometry), [_normal(2, 2, 2, 2)]),
         "RoIPool": (lambda: roi.RoIPool(roi_pool_geometry), [_normal(1, 2, 5, 5)]),

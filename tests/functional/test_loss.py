@@ -335,3 +335,78 @@ def test_float32_stays_float32(device):
     probabilities = minicnn.rand(4, 3, device=device)
     for name, _ in ELEMENTWISE:
         assert getattr(F, name)(probabilities, probabilities).dtype == numpy.float32, name
+
+
+# --- dice_loss ---------------------------------------------------------------------------------
+
+def torch_dice_loss(torch, logits, target, smooth, ignore_index=-100):
+    """The soft Dice formula written with PyTorch ops, as the reference (PyTorch has no Dice
+    loss): per sample and class, 1 - (2 sum p t + s) / (sum p + sum t + s)."""
+    kept = (target != ignore_index).unsqueeze(1).to(logits.dtype)
+    one_hot = torch.nn.functional.one_hot(target.clamp(min=0), logits.shape[1]).movedim(-1, 1)
+    one_hot = one_hot.to(logits.dtype) * kept
+    p = torch.softmax(logits, dim=1) * kept
+    pixels = tuple(range(2, logits.ndim))
+    return 1 - (2 * (p * one_hot).sum(pixels) + smooth) / (p.sum(pixels) + one_hot.sum(pixels) + smooth)
+
+
+@covers("dice_loss")
+@given(seed=st.integers(0, 2**16), extra=st.sampled_from([(), (3,), (2, 3)]),
+       batch=st.integers(1, 3), classes=st.integers(1, 4), smooth=st.sampled_from([1e-3, 1.0]),
+       reduction=st.sampled_from(REDUCTIONS))
+def test_gradcheck_dice_loss(device, seed, extra, batch, classes, smooth, reduction):
+    logits, target = class_problem(seed, (batch, classes) + extra, ignore_some=bool(extra))
+    target = minicnn.tensor(target, device=device)
+    minicnn.gradcheck(lambda x: F.dice_loss(x, target, smooth, reduction=reduction),
+                      (leaf(logits, device),))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("ignore_some", [False, True], ids=["all", "ignore"])
+def test_dice_loss_matches_the_formula_in_torch(device, torch, reduction, ignore_some):
+    logits, target = class_problem(16, (3, 4, 5, 6), ignore_some=ignore_some)
+    x = leaf(logits, device)
+    loss = F.dice_loss(x, minicnn.tensor(target, device=device), smooth=0.5, reduction=reduction)
+    x_torch = to_torch(torch, x)
+    losses = torch_dice_loss(torch, x_torch, torch.tensor(target), 0.5)
+    loss_torch = {"none": losses, "sum": losses.sum(), "mean": losses.mean()}[reduction]
+    _compare_backward(torch, loss, loss_torch, [(x, x_torch)])
+
+
+def test_dice_loss_at_hard_predictions_is_one_minus_sklearns_f1(device):
+    f1_score = pytest.importorskip("sklearn.metrics").f1_score
+    generator = rng(17)
+    predicted, target = generator.integers(0, 3, (2, 6, 7)), generator.integers(0, 3, (2, 6, 7))
+    predicted[1][predicted[1] == 2] = 0       # class 2 absent from sample 1's prediction ...
+    target[1][target[1] == 2] = 1             # ... and from its target: Dice 1 by convention
+    logits = 60.0 * (predicted[:, None] == numpy.arange(3)[None, :, None, None])
+    losses = F.dice_loss(leaf(logits, device), minicnn.tensor(target, device=device),
+                         smooth=1e-9, reduction="none").numpy()
+    for sample in range(2):
+        expected = f1_score(target[sample].ravel(), predicted[sample].ravel(), labels=[0, 1, 2],
+                            average=None, zero_division=1.0)
+        numpy.testing.assert_allclose(1 - losses[sample], expected, atol=1e-7)
+
+
+def test_dice_loss_of_an_empty_foreground_is_defined(device):
+    """All background, predicted as such: the foreground's Dice is s / (sum p + s), close to 1,
+    and the loss and its gradient are finite (a plain 0 / 0 would be NaN)."""
+    logits = leaf(numpy.stack([numpy.full((4, 4), 8.0), numpy.zeros((4, 4))])[None], device)
+    loss = F.dice_loss(logits, minicnn.zeros(1, 4, 4, dtype="int64", device=device),
+                       reduction="none")
+    loss.sum().backward()
+    background, foreground = loss.numpy()[0]
+    foreground_mass = 16 / (1 + numpy.exp(8.0))
+    assert foreground == pytest.approx(1 - 1 / (foreground_mass + 1))
+    assert background < 1e-3 and numpy.isfinite(logits.grad.numpy()).all()
+
+
+def test_dice_loss_bad_input():
+    with pytest.raises(ValueError, match="dice_loss: smooth must be > 0 .* got 0"):
+        F.dice_loss(leaf((1, 2, 3)), minicnn.tensor([[0, 1, 1]]), smooth=0)
+    with pytest.raises(ValueError, match=r"dice_loss: target 2 is out of range for 2 classes "
+                                         r"\(target index \(0, 2\) in the batch\)"):
+        F.dice_loss(leaf((1, 2, 3)), minicnn.tensor([[0, 1, 2]]))
+    with pytest.raises(ValueError, match=r"dice_loss: 'target' of shape \(1, 4\) does not match "
+                                         r"'input' of shape \(1, 2, 3\)"):
+        F.dice_loss(leaf((1, 2, 3)), minicnn.tensor([[0, 1, 1, 0]]))

@@ -186,3 +186,23 @@ def test_permute_needs_every_dim_once():
 def test_flatten_dims_in_order():
     with pytest.raises(ValueError, match="flatten: start_dim 2 comes after end_dim 1"):
         F.flatten(minicnn.ones(2, 3, 4), 2, 1)
+
+
+@covers("center_crop")
+@given(height=strategies.integers(2, 6), width=strategies.integers(2, 6),
+       crop_height=strategies.integers(1, 6), crop_width=strategies.integers(1, 6),
+       lead=strategies.sampled_from([(), (2,), (1, 2)]))
+def test_center_crop_gradcheck_and_window(height, width, crop_height, crop_width, lead):
+    crop_height, crop_width = min(crop_height, height), min(crop_width, width)
+    x = leaf(lead + (height, width))
+    minicnn.gradcheck(lambda t: F.center_crop(t, crop_height, crop_width), (x,))
+    top, left = (height - crop_height) // 2, (width - crop_width) // 2
+    window = x.numpy()[..., top:top + crop_height, left:left + crop_width]
+    numpy.testing.assert_array_equal(F.center_crop(x, crop_height, crop_width).numpy(), window)
+    numpy.testing.assert_array_equal(F.center_crop(x.numpy(), crop_height, crop_width), window)
+
+
+def test_center_crop_larger_than_the_input_is_explained():
+    with pytest.raises(ValueError, match=r"center_crop: cannot take a 5 x 2 window from the last "
+                                         r"two axes of shape \(1, 4, 4\)"):
+        F.center_crop(minicnn.ones(1, 4, 4), 5, 2)

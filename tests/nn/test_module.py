@@ -78,6 +78,21 @@ def test_reassigning_and_deleting_attributes():
         model.bias
 
 
+def test_a_replaced_layer_or_weight_keeps_its_place():
+    """As in PyTorch: replacing the first layer of a Sequential must not move it to the end
+    (the forward order), nor a new weight after the bias (the state_dict order)."""
+    model = nn.Sequential(Scale(), Scale(size=2))
+    model[0] = Scale(size=2)
+    model[1].weight = nn.Parameter(numpy.full(2, 3.0))
+    model[1].bias = nn.Parameter(numpy.ones(2))
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "0.calls",
+                                        "1.weight", "1.bias", "1.calls"]
+    # x * [1, 2] * 3 + 1 in this order; [1, 2] * (x * 3 + 1) in the other
+    assert model(minicnn.ones(2, dtype=minicnn.float64)).tolist() == [4.0, 7.0]
+    model[1].register_buffer("calls", minicnn.zeros(1), persistent=False)
+    assert list(model.state_dict())[-1] == "1.bias"
+
+
 def test_assigning_before_init_explains_the_fix():
     class Forgetful(nn.Module):
         def __init__(self):
@@ -197,3 +212,11 @@ def test_deepcopy_gives_an_independent_model():
     model.first.weight.data[...] = 0
     numpy.testing.assert_array_equal(snapshot.first.weight.numpy(), [1, 2, 3])
     assert isinstance(snapshot.first.weight, nn.Parameter)
+
+
+def test_a_replaced_child_keeps_its_place_so_sequential_runs_in_order():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    model[0] = nn.Linear(2, 3)          # through __setitem__
+    setattr(model, "1", nn.Tanh())      # through __setattr__, as PyTorch's _modules[name] = m
+    assert [type(child).__name__ for child in model.children()] == ["Linear", "Tanh", "Linear"]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]

@@ -174,8 +174,7 @@ def test_a_batch_too_large_for_memory_is_warned_about_before_the_first_step(tmp_
     from minicnn.training import memory
     trainer = make_trainer(tmp_path)
     rng_state = get_rng_state()
-    needed, per_sample = memory.estimate_step_memory(trainer.model, trainer.loss_fn,
-                                                     blobs(), 16, "cpu")
+    needed, per_sample = memory.estimate_step_memory(trainer.model, trainer.step_loss, blobs(), 16)
     # What the backward pass keeps per sample: three 16-float layer outputs (linear, ReLU,
     # dropout), plus the input, the logits and dropout's mask.
     assert 3 * 16 * 4 <= per_sample <= 12 * 16 * 4
@@ -201,7 +200,8 @@ def test_the_memory_estimate_leaves_the_model_as_it_was():
     from minicnn.training.memory import estimate_step_memory
     model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)).eval()
     buffers = [b.numpy().copy() for b in model.buffers()]
-    estimate_step_memory(model, minicnn.functional.cross_entropy, blobs(), 16, "cpu")
+    estimate_step_memory(model, lambda batch: minicnn.functional.cross_entropy(model(batch[0]), batch[1]),
+                         blobs(), 16)
     assert not model.training
     assert all(p.grad is None for p in model.parameters())
     for before, after in zip(buffers, model.buffers()):

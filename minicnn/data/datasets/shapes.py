@@ -59,6 +59,9 @@ class ShapesDataset(TensorDataset):
     """n synthetic shape images; the task chooses what a sample holds:
 
     'classify': (image, label)   'segment': (image, mask)   'detect': (image, box, label)
+
+    `classes` names the labels a sample holds: the shapes, with "background" first for the
+    masks' class 0 when the task is 'segment'.
     """
     classes = SHAPES
 
@@ -72,3 +75,5 @@ class ShapesDataset(TensorDataset):
         fields = {"classify": (labels,), "segment": (masks,), "detect": (boxes, labels)}[task]
         super().__init__(images, *fields, transform=transform)
         self.task = task
+        if task == "segment":
+            self.classes = ("background",) + SHAPES
