@@ -27,3 +27,4 @@ from .matching import BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, Matcher, SSDMatch
 from .nms import batched_nms, nms
 from .sampling import BalancedPositiveNegativeSampler, hard_negative_mining
 from .ssd import SSDLite
+from .task import DetectionTask

@@ -61,6 +61,13 @@ class CocoEvaluation:
     def summary(self):
         return dict(zip(COCO_STAT_NAMES, self.stats.tolist()))
 
+    def ap_per_class(self, iou_threshold=0.5):
+        """{class: AP at one IoU threshold (all areas, 100 detections)}, None for a class
+        without ground truth."""
+        curves = self.precision[int(numpy.flatnonzero(numpy.isclose(IOU_THRESHOLDS, iou_threshold))[0]), :, :, 0, 2]
+        return {label: float(curve.mean()) if (curve > -1).all() else None
+                for label, curve in zip(self.classes, curves.T)}
+
 
 def _image(op, entry, i, kind, iou_type="bbox"):
     """One image's arrays, checked: boxes (n, 4), and one label (and score) per box; for
