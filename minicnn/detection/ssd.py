@@ -17,7 +17,7 @@ background class, the last layer's bias set so that every box starts at probabil
 Matcher(0.5, 0.4) with each box's best anchors (anchors in between ignored), the focal loss
 over every anchor that is not ignored and the L1 box loss, both divided by the positives.
 
-Inference (forward / predict): softmax (or sigmoid) scores, decoded boxes, then
+Inference (calling the model on images): softmax (or sigmoid) scores, decoded boxes, then
 postprocess.select_detections (score > 0.05, per-class NMS at 0.45, 100 per image).
 """
 import numpy
