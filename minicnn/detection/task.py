@@ -1,6 +1,7 @@
 """DetectionTask: what the training loop (minicnn.training) needs to train a detector.
 
-    loss(model, batch)    batch = (images, [boxes], [labels], ...) from data.detection_collate;
+    loss(model, batch)    batch = (images, [boxes], [labels]) or (images, [boxes], [labels],
+                          [masks]) from data.detection_collate (masks for a mask head);
                           the model's compute_loss gives its loss terms and the detections of
                           the same forward pass; the loss is their sum
     tally()               keeps each image's detections and true boxes; its summary is COCO
@@ -32,8 +33,8 @@ class DetectionTask(Task):
         self.class_names = list(class_names)
 
     def loss(self, model, batch):
-        images, boxes, labels = batch[:3]
-        losses, detections = model.compute_loss(images, boxes, labels)
+        images, boxes, labels, *masks = batch      # masks: collated for a model with a mask head
+        losses, detections = model.compute_loss(images, boxes, labels, *masks)
         terms = list(losses.values())
         return sum(terms[1:], start=terms[0]), detections
 

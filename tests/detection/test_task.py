@@ -10,7 +10,7 @@ from minicnn import optim
 from minicnn.data import DataLoader, detection_collate, transforms
 from minicnn.data.datasets import ScenesDataset
 from minicnn.data.datasets.shapes import SHAPES
-from minicnn.detection import SSDLite, coco_evaluate
+from minicnn.detection import FasterRCNNLite, SSDLite, coco_evaluate
 from minicnn.detection.task import DetectionTask
 from minicnn.training import Trainer
 
@@ -45,6 +45,16 @@ def test_loss_is_the_sum_of_the_terms_and_the_tally_is_coco():
     stats = coco_evaluate(detections, truths, classes=list(range(5))).stats
     summary = tally.summary()
     assert (summary["map50"], summary["map"]) == (max(0.0, stats[1]), max(0.0, stats[0]))
+
+
+def test_a_batch_with_masks_trains_the_mask_head():
+    minicnn.manual_seed(0)
+    model, task = FasterRCNNLite(5, masks=True), DetectionTask(SHAPES)
+    batch = detection_collate([ScenesDataset(2, image_size=32)[i] for i in range(2)])
+    loss, detections = task.loss(model, batch)
+    loss.backward()
+    assert model.mask_head.logits.weight.grad is not None
+    assert all("masks" in found for found in detections)
 
 
 def test_trainer_writes_detection_metrics_and_pictures(tmp_path):
