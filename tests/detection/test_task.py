@@ -24,7 +24,7 @@ def trainer(out_dir, model_class=SSDLite):
     model = model_class(5)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
     train = ScenesDataset(16, image_size=32, seed=0, transform=transforms.RandomHorizontalFlip())
-    test = ScenesDataset(8, image_size=32, seed=1)
+    test = ScenesDataset(4, image_size=32, seed=1)
     return Trainer(model, optimizer, DataLoader(train, batch_size=8, shuffle=True, collate_fn=collate),
                    DataLoader(test, batch_size=8, collate_fn=collate),
                    optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=2), out_dir=str(out_dir),
