@@ -715,20 +715,29 @@ def detection_augmentation(config, train):
 
 
 def evaluate_detection(config, model, data):
-    """COCO's 12 numbers, AP@.5 per class and VOC's mAP@.5 on the test split."""
+    """COCO's 12 numbers (of the boxes, and of the masks for a model with a mask head), AP@.5
+    per class and VOC's mAP@.5 on the test split."""
     from .detection import coco_evaluate, voc_evaluate
     detections, truths = [], []
     with no_grad():
-        for batch in DataLoader(data, batch_size=100, collate_fn=detection_collate_of(config)):
-            detections += model(tensor(batch[0].numpy(), device=config["device"]))
-            truths += [{"boxes": b.numpy(), "labels": l.numpy()} for b, l in zip(batch[1], batch[2])]
+        for images, boxes, labels, *masks in DataLoader(data, batch_size=100,
+                                                       collate_fn=detection_collate_of(config)):
+            detections += model(tensor(images.numpy(), device=config["device"]))
+            for k in range(len(boxes)):
+                truths.append({"boxes": boxes[k].numpy(), "labels": labels[k].numpy()})
+                if masks:
+                    truths[-1]["masks"] = masks[0][k].numpy()
     names = config["class_names"]
-    result = coco_evaluate(detections, truths, classes=list(range(len(names))))
     print(f"{config['model']} on {config['dataset']} (test split, {len(truths)} images, "
           f"{sum(len(t['boxes']) for t in truths)} objects)")
-    print("COCO AP and AR of the boxes, as pycocotools' COCOeval (-1: no object of that size)")
-    for name, value in result.summary().items():
-        print(f"  {name:10s} {value:7.4f}")
+    kinds = {"boxes": "bbox", "masks": "segm"} if truths and "masks" in truths[0] else {"boxes": "bbox"}
+    results = {what: coco_evaluate(detections, truths, classes=list(range(len(names))), iou_type=iou_type)
+               for what, iou_type in kinds.items()}
+    for what, result in results.items():
+        print(f"COCO AP and AR of the {what}, as pycocotools' COCOeval (-1: no object of that size)")
+        for name, value in result.summary().items():
+            print(f"  {name:10s} {value:7.4f}")
+    result = results["boxes"]
     print("AP@.5 per class: " + ", ".join(
         f"{name} {'-' if ap is None else f'{ap:.3f}'}"
         for name, ap in zip(names, result.ap_per_class(0.5).values())))

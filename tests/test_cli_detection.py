@@ -43,6 +43,13 @@ def test_a_detection_run_resumes_evaluates_and_predicts(tmp_path, capsys):
     assert Image.open(tmp_path / "scene-detections.png").size[0] > 0
 
 
+def test_a_mask_rcnn_run_trains_on_masks_and_evaluates_them(tmp_path, capsys):
+    train(tmp_path, "--model", "mask_rcnn_lite", "--limit", "4", "--epochs", "1", "--batch-size", "4")
+    main(["evaluate", str(tmp_path / "mask_rcnn_lite-scenes")])
+    printed = capsys.readouterr().out
+    assert "AP and AR of the boxes" in printed and "AP and AR of the masks" in printed
+
+
 @pytest.mark.parametrize("options, message", [
     (["--task", "detect", "--dataset", "scenes"], "--task detect needs a detection model"),
     (["--task", "detect", "--model", "ssd_lite"], "--task detect needs a detection dataset"),
@@ -59,7 +66,7 @@ def test_options_that_do_not_go_together_exit_2(tmp_path, capsys, options, messa
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["ssd_lite", "faster_rcnn_lite"])
+@pytest.mark.parametrize("model", ["ssd_lite", "faster_rcnn_lite", "mask_rcnn_lite"])
 def test_the_default_runs_reach_map50_of_085_on_held_out_scenes(tmp_path, model):
     train(tmp_path, "--model", model)
     final = json.loads((tmp_path / f"{model}-scenes" / "metrics.json").read_text())["final"]
