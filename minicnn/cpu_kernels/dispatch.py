@@ -1,12 +1,13 @@
 """Which kernel computes each convolution and pooling product: where the fast paths branch off.
 
-functional/conv.py and functional/pool.py state the math and call the functions here,
-which pick the kernel that computes it:
+functional/conv.py, functional/pool.py and functional/roi.py state the math and call the
+functions here, which pick the kernel that computes it:
 
     an empty batch     reference/ (its loops run over the window, not the batch, so they
                        need no special case; the fast kernels split the batch into blocks)
     CuPy arrays        gpu_kernels/conv.py, gpu_kernels/pool.py (CUDA)
     NumPy, pooling     pool_numba.py
+    NumPy, RoIs        roi_align_numba.py (RoIAlign and RoIPool; CuPy: gpu_kernels/roi_align.py)
     NumPy, conv        the algorithm that set_conv_algorithm chose:
         'default'      a fixed rule from the layer's shape: winograd.py for 3x3 stride-1 layers
                        (no dilation, one group) with at least 16 input channels, conv_numba.py
@@ -29,8 +30,8 @@ import dataclasses
 import time
 
 from ..backend import is_cupy_array
-from ..gpu_kernels import conv as gpu_conv, pool as gpu_pool
-from . import conv_numba, im2col, pool_numba, winograd
+from ..gpu_kernels import conv as gpu_conv, pool as gpu_pool, roi_align as gpu_roi_align
+from . import conv_numba, im2col, pool_numba, roi_align_numba, winograd
 from .conv_geometry import ConvGeometry
 from .reference import conv as reference_conv, pool as reference_pool
 from .threads import num_threads
@@ -204,3 +205,23 @@ def _pool_kernels(array):
     if array.shape[0] == 0:
         return reference_pool
     return gpu_pool if is_cupy_array(array) else pool_numba
+
+
+# --- RoIAlign and RoIPool (functional/roi.py) --------------------------------------------------
+
+def roi_align_forward(x, rois, spatial_scale, output_size, sampling_ratio, aligned):
+    return _roi_kernels(x).roi_align_forward(x, rois, spatial_scale, output_size, sampling_ratio,
+                                             aligned)
+
+
+def roi_align_backward(gy, rois, spatial_scale, sampling_ratio, aligned, input_shape):
+    return _roi_kernels(gy).roi_align_backward(gy, rois, spatial_scale, sampling_ratio, aligned,
+                                               input_shape)
+
+
+def roi_pool_forward(x, rois, spatial_scale, output_size):
+    return _roi_kernels(x).roi_pool_forward(x, rois, spatial_scale, output_size)
+
+
+def _roi_kernels(array):
+    return gpu_roi_align if is_cupy_array(array) else roi_align_numba

@@ -6,13 +6,13 @@ this package also installs the Tensor operators and methods (tensor_methods.py).
 """
 from . import (activation, arithmetic, broadcast, conversion, conv, dropout, elementwise,
                embedding, fake_quantize, loss, matrix, norm, padding, pool, quantized, reduce,
-               resample, shape)
+               resample, roi, shape)
 
 # Taken before the star imports below, which rebind names such as `dropout` from the
 # module to the function of the same name.
 _families = (activation, arithmetic, broadcast, conversion, conv, dropout, elementwise,
              embedding, fake_quantize, loss, matrix, norm, padding, pool, quantized, reduce,
-             resample, shape)
+             resample, roi, shape)
 
 from .activation import *
 from .arithmetic import *
@@ -31,6 +31,7 @@ from .pool import *
 from .quantized import *
 from .reduce import *
 from .resample import *
+from .roi import *
 from .shape import *
 from . import tensor_methods
 

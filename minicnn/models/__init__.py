@@ -6,6 +6,11 @@
     resnet.py   CifarResNet          ResNet-20/32/44/56/110 of He et al. 2016, section 4.2
     pretrained.py                    weights minicnn trained and ships (weights/), by name
     unet.py     UNet                 U-Net of Ronneberger et al. 2015: one label per pixel
+
+Detectors (built in minicnn.detection, listed here to be trained by name):
+    ssd_lite           SSDLite            one-stage, SSD-style
+    faster_rcnn_lite   FasterRCNNLite     two-stage, Faster R-CNN-style
+    mask_rcnn_lite     FasterRCNNLite     the same with Mask R-CNN's mask branch
 """
 from functools import partial
 
@@ -15,6 +20,8 @@ from .pretrained import with_weights
 from .resnet import BasicBlock, CifarResNet, PadShortcut, resnet20, resnet_tiny
 from .unet import UNet, unet_paper, unet_small
 from .vgg import VGGSmall
+from ..detection.faster_rcnn import faster_rcnn_lite, mask_rcnn_lite
+from ..detection.ssd import ssd_lite
 
 MODELS = {
     "mlp": MLP,
@@ -29,7 +36,12 @@ MODELS = {
     "resnet_tiny": resnet_tiny,
     "unet_paper": unet_paper,
     "unet_small": unet_small,
+    "ssd_lite": ssd_lite,
+    "faster_rcnn_lite": faster_rcnn_lite,
+    "mask_rcnn_lite": mask_rcnn_lite,
 }
+# The models whose compute_loss takes boxes and labels: trained with --task detect.
+DETECTION_MODELS = ("ssd_lite", "faster_rcnn_lite", "mask_rcnn_lite")
 
 
 def get_model(name, weights=None, **kwargs):
@@ -41,5 +53,6 @@ def get_model(name, weights=None, **kwargs):
     return with_weights(name, weights, MODELS[name], kwargs)
 
 
-__all__ = ["BasicBlock", "CifarResNet", "LeNet5", "MLP", "MODELS", "PadShortcut", "UNet",
-           "VGGSmall", "get_model", "resnet20", "resnet_tiny", "unet_paper", "unet_small"]
+__all__ = ["BasicBlock", "CifarResNet", "DETECTION_MODELS", "LeNet5", "MLP", "MODELS",
+           "PadShortcut", "UNet", "VGGSmall", "get_model", "resnet20", "resnet_tiny", "unet_paper",
+           "unet_small"]

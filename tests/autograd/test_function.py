@@ -214,7 +214,7 @@ def _saved_cases():
     from minicnn.backend import Device
     from minicnn.functional import (activation, arithmetic, broadcast, conv, conversion,
                                     elementwise, fake_quantize, loss, matrix, norm, padding, pool,
-                                    reduce, shape)
+                                    reduce, roi, shape)
     probe = minicnn.zeros(1, 2, 5, 5, requires_grad=True)
     conv_geometry = F.conv2d(probe, minicnn.zeros(3, 2, 3, 3)).creator.geometry
     max_geometry = F.max_pool2d(probe[:, :, :4, :4], 2).creator.geometry
@@ -223,6 +223,9 @@ def _saved_cases():
     planes = (gather.index, gather.in_plane, gather.out_plane)
     relu_input = numpy.random.default_rng(1).standard_normal((2, 3))
     one_hot = numpy.eye(3)[[2, 0]]
+    rois = numpy.array([[0, 0.5, 1, 4, 3.5], [0, 2, 0, 5, 5]])
+    align_geometry = F.roi_align(probe, rois, 2, sampling_ratio=2, aligned=True).creator.geometry
+    roi_pool_geometry = F.roi_pool(probe, rois, 2).creator.geometry
     return {
         "Add": (arithmetic.Add, [_normal(2, 3), _normal(3)]),
         "Sub": (arithmetic.Sub, [_normal(2, 3), _normal(3)]),
@@ -287,6 +290,9 @@ def _saved_cases():
         "GatherPlanes": (lambda: pool.GatherPlanes(*planes), [_normal(2, 5)]),
         "ScatterPlanes": (lambda: pool.ScatterPlanes(*planes), [_normal(2, 7)]),
         "FakeQuantize": (lambda: fake_quantize.FakeQuantize(0.25, 1, -8, 7), [_normal(2, 3)]),
+        "RoIAlign": (lambda: roi.RoIAlign(align_geometry), [_normal(1, 2, 5, 5)]),
+        "RoIAlignBackward": (lambda: roi.RoIAlignBackward(align_geometry), [_normal(2, 2, 2, 2)]),
+        "RoIPool": (lambda: roi.RoIPool(roi_pool_geometry), [_normal(1, 2, 5, 5)]),
     }
 
 

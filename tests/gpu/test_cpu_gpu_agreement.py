@@ -32,7 +32,11 @@ CASES = {
     "batch_norm": ((6, 4, 5, 5), (4,), (4,)),
     "cross_entropy": ((16, 10),),
     "linear": ((7, 12), (5, 12), (5,)),
+    "roi_align": ((2, 3, 9, 10),),
+    "roi_pool": ((2, 3, 9, 10),),
 }
+# RoIs partly outside the map, one of them inside a single pixel.
+ROIS = numpy.array([[0, 0.5, 1, 7, 8], [1, -1, 2, 9.5, 6], [0, 3, 3, 4, 4]])
 
 
 def _run(name, arrays, device):
@@ -63,6 +67,10 @@ def _run(name, arrays, device):
     elif name == "cross_entropy":
         target = minicnn.tensor(numpy.arange(arrays[0].shape[0]) % arrays[0].shape[1], device=device)
         y = F.cross_entropy(xs[0], target, label_smoothing=0.1)
+    elif name == "roi_align":
+        y = F.roi_align(xs[0], ROIS, (3, 2), spatial_scale=0.8, sampling_ratio=-1, aligned=True)
+    elif name == "roi_pool":
+        y = F.roi_pool(xs[0], ROIS, (3, 2), spatial_scale=0.8)
     else:
         y = F.linear(*xs)
     seed = numpy.random.default_rng(1).standard_normal(y.shape).astype(arrays[0].dtype)

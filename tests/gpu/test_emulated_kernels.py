@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 from minicnn.backend import cuda_kernels
 from minicnn.cpu_kernels.conv_geometry import ConvGeometry, correlation_size
 from minicnn.cpu_kernels.reference import int8 as reference_int8
+from minicnn.cpu_kernels.reference import roi_align as roi_reference
 from minicnn.functional.quantized import quantize_multiplier
-from minicnn.gpu_kernels import batch_norm, conv, int8, optim, pool, softmax_cross_entropy
+from minicnn.gpu_kernels import (batch_norm, conv, int8, optim, pool, roi_align,
+                                 softmax_cross_entropy)
+from tests.cpu_kernels.test_roi_align_kernels import roi_problems
 
 from ..cpu_kernels.test_int8 import _geometry, _reference_conv, conv_problems
 from . import cpu_reference as reference
@@ -335,6 +338,40 @@ def test_int8_add_equals_the_reference(launch_size, size, relu, seed):
     with cuda_kernels.emulated():
         codes = int8.add(*args, left_shift)
     numpy.testing.assert_array_equal(codes, reference_int8.add(*args))
+
+
+# --- roi_align.cu ----------------------------------------------------------------------------
+
+@exercises("roi_align_forward", "roi_align_backward")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(problem=roi_problems(max_side=7, max_count=4), sampling_ratio=st.sampled_from([-1, 1, 2]), aligned=st.booleans(),
+       seed=st.integers(0, 2 ** 16))
+def test_roi_align_and_its_backward(launch_size, dtype, problem, sampling_ratio, aligned, seed):
+    shape, rois, scale, output_size = problem
+    rng = numpy.random.default_rng(seed)
+    x = normal(rng, shape, dtype)
+    with cuda_kernels.emulated():
+        y = roi_align.roi_align_forward(x, rois, scale, output_size, sampling_ratio, aligned)
+        assert_close(y, roi_reference.roi_align_forward(x, rois, scale, output_size, sampling_ratio,
+                                                        aligned), "roi_align_forward")
+        gy = normal(rng, y.shape, dtype)
+        assert_close(roi_align.roi_align_backward(gy, rois, scale, sampling_ratio, aligned, shape),
+                     roi_reference.roi_align_backward(gy, rois, scale, sampling_ratio, aligned, shape),
+                     "roi_align_backward")
+
+
+@exercises("roi_pool_forward")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(problem=roi_problems(max_side=7, max_count=4), seed=st.integers(0, 2 ** 16), ties=st.booleans())
+def test_roi_pool(launch_size, dtype, problem, seed, ties):
+    shape, rois, scale, output_size = problem
+    x = normal(numpy.random.default_rng(seed), shape, dtype)
+    x = numpy.round(x) if ties else x              # equal values: the first max must win
+    with cuda_kernels.emulated():
+        values, index = roi_align.roi_pool_forward(x, rois, scale, output_size)
+    expected_values, expected_index = roi_reference.roi_pool_forward(x, rois, scale, output_size)
+    assert_close(values, expected_values, "roi_pool values")
+    numpy.testing.assert_array_equal(index, expected_index, err_msg="roi_pool index")
 
 
 def test_every_kernel_in_kernels_cu_has_an_emulated_test():

@@ -15,4 +15,7 @@ conv.py. They take NumPy or CuPy arrays, and empty batches.
     int8.py     integer arithmetic of quantized inference: int8 x uint8 products summed in
                 int32, requantization by a fixed-point multiplier and shift, quantized add,
                 the twin of cpu_kernels/int8.py
+    roi_align.py  RoIAlign forward and backward as two interpolation matrices per RoI, and
+                RoIPool's max over quantised bins, the twin of roi_align_numba.py and
+                gpu_kernels/roi_align.py
 """

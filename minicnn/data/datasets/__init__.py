@@ -1,12 +1,12 @@
 """Datasets by name: get_dataset('mnist5k', train=False) and friends.
 
 mnist5k and digits read files shipped in installed packages; mnist, fashion_mnist and
-cifar10 read their original files from `root`; shapes, shapes-segment and cells are
-generated. A dataset whose `task` attribute is "segment" gives (image, mask) samples. The
-transfer-learning problems are cut from them: mnist5k-0to4 (the pretraining task) and
-mnist5k-5to9 (a new task in the same domain) hold half of mnist5k's classes each,
-digits28 is scikit-learn's digits enlarged to MNIST's 28x28 (the same task in another
-domain).
+cifar10 read their original files from `root`; shapes, shapes-segment, cells and scenes are
+generated. A dataset whose `task` attribute is "segment" gives (image, mask) samples; scenes
+gives (image, target) samples for detection (DETECTION_DATASETS). The transfer-learning
+problems are cut from them: mnist5k-0to4 (the pretraining task) and mnist5k-5to9 (a new
+task in the same domain) hold half of mnist5k's classes each, digits28 is scikit-learn's
+digits enlarged to MNIST's 28x28 (the same task in another domain).
 """
 from ..class_subsets import select_classes
 from .cells import CellsDataset, make_cells
@@ -14,11 +14,13 @@ from .cifar import CIFAR10, read_cifar_binary
 from .digits import Digits, DigitsAsMNIST
 from .idx import MNIST, FashionMNIST, read_idx
 from .mnist5k import MNIST5k
+from .scenes import ScenesDataset, make_scene
 from .shapes import SHAPES, ShapesDataset, make_shapes
 
-__all__ = ["CIFAR10", "CellsDataset", "Digits", "DigitsAsMNIST", "FashionMNIST", "MNIST",
-           "MNIST5k", "SHAPES", "ShapesDataset", "get_dataset", "make_cells", "make_shapes",
-           "read_cifar_binary", "read_idx", "DATASETS", "SEGMENTATION_DATASETS"]
+__all__ = ["CIFAR10", "CellsDataset", "DETECTION_DATASETS", "Digits", "DigitsAsMNIST",
+           "FashionMNIST", "MNIST", "MNIST5k", "SHAPES", "ScenesDataset", "ShapesDataset",
+           "get_dataset", "make_cells", "make_scene", "make_shapes", "read_cifar_binary",
+           "read_idx", "DATASETS", "SEGMENTATION_DATASETS"]
 
 
 def _shapes(train, transform, root):
@@ -35,6 +37,11 @@ def _cells(train, transform, root):
     return CellsDataset(400 if train else 100, seed=0 if train else 1, transform=transform)
 
 
+def _scenes(train, transform, root):
+    # Held-out scenes come from another seed; a detection transform takes (image, target).
+    return ScenesDataset(2000 if train else 500, seed=0 if train else 1, transform=transform)
+
+
 DATASETS = {
     "mnist5k": lambda train, transform, root: MNIST5k(train, transform),
     "digits": lambda train, transform, root: Digits(train, transform),
@@ -49,7 +56,10 @@ DATASETS = {
     "mnist5k-5to9": lambda train, transform, root: select_classes(MNIST5k(train, transform),
                                                                   range(5, 10)),
     "digits28": lambda train, transform, root: DigitsAsMNIST(train, transform),
+    "scenes": _scenes,
 }
+# Samples (image, target dict of boxes, labels, masks): trained with --task detect.
+DETECTION_DATASETS = ("scenes",)
 
 # Datasets whose samples are (image, mask): the command line trains them as segmentation.
 SEGMENTATION_DATASETS = ("shapes-segment", "cells")
