@@ -79,6 +79,9 @@ def estimate_step_memory(model, step_loss, dataset, batch_size, collate=default_
 
     try:
         model.train()
+        # Unmeasured first: a process's first forward pass keeps one-time allocations
+        # (kernels' scratch buffers, caches) that would count as the small batch's.
+        forward(PROBE_SIZES[0])
         small, large = (bytes_kept(lambda: forward(n)) for n in PROBE_SIZES)
     finally:
         set_rng_state(rng_state)
