@@ -53,8 +53,8 @@ def test_ssd_decodes_its_default_boxes_in_image_coordinates(monkeypatch):
     fake_logits = numpy.full(logits.shape, -10.0, numpy.float32)
     fake_logits[0, :, 0] = 10.0
     fake_logits[0, chosen, 4] = 20.0
-    monkeypatch.setattr(model, "heads", lambda images: (minicnn.tensor(fake_logits),
-                                                         minicnn.zeros(*codes.shape), anchors))
+    monkeypatch.setattr(SSDLite, "heads", lambda self, images: (
+        minicnn.tensor(fake_logits), minicnn.zeros(*codes.shape), anchors))
     found = model(images)[0]
     assert found["labels"].tolist() == [3]
     expected = numpy.clip(anchors[chosen], 0, 64)
