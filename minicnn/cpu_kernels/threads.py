@@ -127,7 +127,7 @@ def _split(function, count, min_chunk):
         finally:
             # Every posted chunk is waited for, even when this one failed or Ctrl-C stopped
             # the caller: no chunk goes on writing after the caller has returned.
-            outcomes = [worker.outcome() for worker in posted]
+            outcomes = _outcomes(posted)
         results = [first]
         for value, error in outcomes:
             if error is not None:
@@ -139,6 +139,24 @@ def _split(function, count, min_chunk):
         for worker in posted:
             worker.let_go()
         raise
+
+
+def _outcomes(workers):
+    """Each worker's outcome(), waited for to the end even when Ctrl-C interrupts the wait
+    (the KeyboardInterrupt is raised once all are done). A chunk left running would go on
+    beside the caller's next BLAS calls, made after parallel_for restores BLAS's thread count,
+    and OpenBLAS, called from two threads while one of them runs it multithreaded, can hang."""
+    outcomes, interrupt = [], None
+    for worker in workers:
+        while True:
+            try:
+                outcomes.append(worker.outcome())
+                break
+            except KeyboardInterrupt as error:
+                interrupt = error
+    if interrupt is not None:
+        raise interrupt
+    return outcomes
 
 
 def _place(workers):

@@ -58,6 +58,38 @@ def test_ctrl_c_at_many_random_moments(seed):
 
 # ---- the child process ----------------------------------------------------------------
 
+WAITED_FOR = """
+import os, signal, threading, time
+from minicnn.cpu_kernels import threads
+
+threads.set_num_threads(2)
+finished = []
+
+def chunk(start, stop):
+    if start > 0:            # the worker's chunk: 0.5 s, without the GIL
+        time.sleep(0.5)
+        finished.append(stop)
+
+threads.parallel_for(chunk, 2)    # the pool started
+finished.clear()
+threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    threads.parallel_for(chunk, 2)
+except KeyboardInterrupt:
+    print(finished)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32",
+                    reason="needs POSIX signals")
+def test_ctrl_c_while_the_caller_waits_returns_after_the_workers_chunks_end():
+    """A SIGINT that lands while the caller waits for a worker's chunk is raised only once the
+    chunk is done: a chunk left running would overlap the caller's next BLAS calls."""
+    result = subprocess.run([sys.executable, "-c", WAITED_FOR], capture_output=True, text=True,
+                            timeout=60, cwd=ROOT)
+    assert result.stdout.strip() == "[2]", result.stdout + result.stderr
+
+
 def _workloads():
     """Name -> a function that runs a piece of work the pool splits, and `probe`, which computes
     fixed results from fixed inputs (compared with its first answer after every interrupt)."""
