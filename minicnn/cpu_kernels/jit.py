@@ -53,13 +53,14 @@ _DIGEST_FILE = "minicnn-kernel-sources.sha256"
 def forget_stale_machine_code(cache_directory, sources=_SOURCES):
     """Removes the cached machine code of the kernels in `sources` from `cache_directory`
     unless the digest of those sources, recorded there by the last call, still matches."""
+    paths = sorted(sources.glob("*.py"))
     digest = hashlib.sha256()
-    for path in sorted(sources.glob("*.py")):
+    for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     recorded = pathlib.Path(cache_directory, _DIGEST_FILE)
     if recorded.is_file() and recorded.read_text() == digest.hexdigest():
         return
-    modules = {path.stem for path in sources.glob("*.py")}
+    modules = {path.stem for path in paths}
     for path in pathlib.Path(cache_directory).glob("*.nb[ic]"):
         if path.name.split(".")[0] in modules:
             path.unlink(missing_ok=True)
