@@ -724,6 +724,12 @@ def distill_command(args):
 SEGMENTATION_EPOCHS = {"shapes-segment": 5, "cells": 25}
 
 
+def is_adversarial(config):
+    """Whether the run trains on attacked images (--adversarial, or --eps given alone, which
+    adversarial_task refuses with its own message)."""
+    return bool(config.get("adversarial")) or config.get("eps") is not None
+
+
 def is_segmentation(config):
     return config["dataset"] in SEGMENTATION_DATASETS
 
@@ -743,11 +749,11 @@ def check_dataset_options(config, command):
             if config[option]:
                 raise ValueError(f"--{option} mixes class labels, and {dataset} is a "
                                  f"segmentation set (its targets are masks): leave it out")
-        if config.get("augment") == "corruptions":
+        if augmentation_name(config) == "corruptions":
             raise ValueError(f"--augment corruptions changes images alone, and {dataset} is a "
                              f"segmentation set (its masks move with the image): use basic "
                              f"or strong")
-        if config.get("adversarial") or config.get("eps") is not None:
+        if is_adversarial(config):
             raise ValueError(f"--adversarial and --eps attack a classifier's label, and "
                              f"{dataset} is a segmentation set: leave them out")
     elif config["weight_map"]:
@@ -761,7 +767,7 @@ def make_task(config):
     if is_detection(config):
         from .detection import DetectionTask
         return DetectionTask(config["class_names"])
-    if config.get("adversarial") or config.get("eps") is not None:
+    if is_adversarial(config):
         return adversarial_task(config)
     if not is_segmentation(config):
         return None
@@ -854,9 +860,6 @@ def adversarial_task(config):
     if attack is None or eps is None:
         raise ValueError("--adversarial ATTACK and --eps E go together (adversarial training "
                          "needs both the attack and its radius)")
-    if is_segmentation(config):
-        raise ValueError(f"--adversarial trains classifiers; {config['dataset']} is a "
-                         "segmentation dataset")
     if not (math.isfinite(eps) and eps >= 0):
         raise ValueError(f"--eps must be a non-negative number, got {eps}")
     if steps is not None and (steps <= 0 or attack != "pgd"):
@@ -970,10 +973,10 @@ def check_task(config):
     if detecting and (config["mixup"] is not None or config["cutmix"]):
         raise ValueError("--mixup and --cutmix mix whole images and their labels; they do not "
                          "apply to --task detect")
-    if detecting and config["augment"] == "corruptions":
+    if detecting and augmentation_name(config) == "corruptions":
         raise ValueError("--augment corruptions is a classification policy; --task detect "
                          "takes none, basic or strong (left-right flips of image and boxes)")
-    if detecting and (config.get("adversarial") or config.get("eps") is not None):
+    if detecting and is_adversarial(config):
         raise ValueError("--adversarial and --eps attack a classifier's label; they do not "
                          "apply to --task detect")
 
